@@ -1,0 +1,406 @@
+package connector
+
+import (
+	"encoding/json"
+)
+
+// Case status values (guide 8.3).
+const (
+	CaseNew        = "new"
+	CaseInProgress = "in progress"
+	CaseClosed     = "closed"
+)
+
+// Value/status pair status values (guide 8.5, 8.6.2, 8.6.3).
+const (
+	FieldNew    = "new"    // no data was provided; collected during identification
+	FieldMatch  = "match"  // the provided data matches
+	FieldChange = "change" // the provided data was overwritten
+)
+
+// CaseResult is one case as the SCR-Ident API returns it (guide 8.2): the
+// case with its primary identification (single-case and list endpoints) or
+// with all identifications (the /full endpoints). POSTIDENT leaves empty
+// objects out of the JSON, so every object is a pointer and nil means absent.
+// Unknown fields are ignored: the guide warns new fields may appear at any time.
+type CaseResult struct {
+	CaseID          string                 `json:"caseId"`
+	CaseStatus      CaseStatus             `json:"caseStatus"`
+	OrderData       *OrderData             `json:"orderData,omitempty"`
+	ContactData     *ContactDataResult     `json:"contactData,omitempty"`
+	PrimaryIdent    *IdentificationResult  `json:"primaryIdent,omitempty"`
+	Identifications []IdentificationResult `json:"identifications,omitempty"`
+	AccountingData  *AccountingData        `json:"accountingData,omitempty"`
+}
+
+// Primary returns the primary identification: PrimaryIdent when present,
+// otherwise the most progressed entry of Identifications (guide 7.3), or nil
+// when the case has no identification yet.
+func (c *CaseResult) Primary() *IdentificationResult {
+	if c.PrimaryIdent != nil {
+		return c.PrimaryIdent
+	}
+	var best *IdentificationResult
+	for i := range c.Identifications {
+		id := &c.Identifications[i]
+		if best == nil || MoreProgressed(id, best) {
+			best = id
+		}
+	}
+	return best
+}
+
+// progressRank orders identification statuses by how far they got; the
+// primary identification is the one with the most progress (guide 7.3).
+var progressRank = map[string]int{
+	StatusStarted:         1,
+	StatusCouponRequested: 2,
+	StatusIncomplete:      3,
+	StatusReviewPending:   4,
+	StatusCancelled:       0,
+	StatusDeclined:        5,
+	StatusSuccess:         5,
+}
+
+// MoreProgressed reports whether a is further along than b; on equal rank the
+// more recently modified identification wins.
+func MoreProgressed(a, b *IdentificationResult) bool {
+	ra, rb := progressRank[a.IdentificationStatus.Status], progressRank[b.IdentificationStatus.Status]
+	if ra != rb {
+		return ra > rb
+	}
+	return a.IdentificationStatus.Modified.After(b.IdentificationStatus.Modified.Time)
+}
+
+// CaseStatus is the progress of a case (guide 8.3). The archive call returns
+// a list of these, one per updated case.
+type CaseStatus struct {
+	// CaseID is not part of CaseStatus in the guide; some responses carry it
+	// beside the status and it is kept when present.
+	CaseID     string `json:"caseId,omitempty"`
+	Status     string `json:"status"`
+	Archived   bool   `json:"archived"`
+	ValidUntil Time   `json:"validUntil,omitzero"`
+	Created    Time   `json:"created,omitzero"`
+	Modified   Time   `json:"modified,omitzero"`
+}
+
+// OrderData is what the client sent when it started the case (guide 8.4,
+// detailed in "SCR-Ident API Guide 1 Start").
+type OrderData struct {
+	CustomData                     map[string]string               `json:"customData,omitempty"`
+	ProcessData                    *ProcessData                    `json:"processData,omitempty"`
+	ContactDataProvided            *ContactDataProvided            `json:"contactDataProvided,omitempty"`
+	IdentificationDocumentProvided *IdentificationDocumentProvided `json:"identificationDocumentProvided,omitempty"`
+	DrivingLicenceProvided         *DrivingLicenceProvided         `json:"drivingLicenceProvided,omitempty"`
+}
+
+// ProcessData steers the identification process (Guide 1 Start).
+type ProcessData struct {
+	TargetCountry                 string       `json:"targetCountry,omitempty"`
+	PreferredLanguage             string       `json:"preferredLanguage,omitempty"`
+	WebHookURL                    string       `json:"webHookUrl,omitempty"`
+	WebHookURLPartner             string       `json:"webHookUrlPartner,omitempty"`
+	ReferenceID                   string       `json:"referenceId,omitempty"`
+	CallbackURLCouponRequested    *CallbackURL `json:"callbackUrlCouponRequested,omitempty"`
+	CallbackURLReviewPending      *CallbackURL `json:"callbackUrlReviewPending,omitempty"`
+	CallbackURLIncomplete         *CallbackURL `json:"callbackUrlIncomplete,omitempty"`
+	CallbackURLSuccess            *CallbackURL `json:"callbackUrlSuccess,omitempty"`
+	CallbackURLDeclined           *CallbackURL `json:"callbackUrlDeclined,omitempty"`
+	CallbackURLCancelledAndClosed *CallbackURL `json:"callbackUrlCancelledAndClosed,omitempty"`
+}
+
+// CallbackURL is a landing page or app link (guide chapter 6).
+type CallbackURL struct {
+	WebURL string `json:"webUrl,omitempty"`
+	AppURL string `json:"appUrl,omitempty"`
+}
+
+// Address is a plain postal address as the client provides it.
+type Address struct {
+	StreetAddress string `json:"streetAddress,omitempty"`
+	Appendix      string `json:"appendix,omitempty"`
+	PostalCode    string `json:"postalCode,omitempty"`
+	City          string `json:"city,omitempty"`
+	Country       string `json:"country,omitempty"`
+}
+
+// ContactDataProvided is the contact data the client sent with the case.
+type ContactDataProvided struct {
+	Title       string   `json:"title,omitempty"`
+	FirstName   string   `json:"firstName,omitempty"`
+	LastName    string   `json:"lastName,omitempty"`
+	BirthDate   string   `json:"birthDate,omitempty"`
+	BirthPlace  string   `json:"birthPlace,omitempty"`
+	MobilePhone string   `json:"mobilePhone,omitempty"`
+	Email       string   `json:"email,omitempty"`
+	Address     *Address `json:"address,omitempty"`
+}
+
+// IdentificationDocumentProvided is the document data the client sent.
+type IdentificationDocumentProvided struct {
+	Type              string   `json:"type,omitempty"`
+	CountryOfDocument string   `json:"countryOfDocument,omitempty"`
+	Number            string   `json:"number,omitempty"`
+	FirstName         string   `json:"firstName,omitempty"`
+	LastName          string   `json:"lastName,omitempty"`
+	BirthName         string   `json:"birthName,omitempty"`
+	BirthDate         string   `json:"birthDate,omitempty"`
+	BirthPlace        string   `json:"birthPlace,omitempty"`
+	Nationality       string   `json:"nationality,omitempty"`
+	Address           *Address `json:"address,omitempty"`
+	DateIssued        string   `json:"dateIssued,omitempty"`
+	DateOfExpiry      string   `json:"dateOfExpiry,omitempty"`
+	PlaceOfIssue      string   `json:"placeOfIssue,omitempty"`
+	Authority         string   `json:"authority,omitempty"`
+}
+
+// DrivingLicenceProvided is the driving licence data the client sent.
+type DrivingLicenceProvided struct {
+	CountryOfDocument string `json:"countryOfDocument,omitempty"`
+	Number            string `json:"number,omitempty"`
+	FirstName         string `json:"firstName,omitempty"`
+	LastName          string `json:"lastName,omitempty"`
+	BirthDate         string `json:"birthDate,omitempty"`
+	DateOfExpiry      string `json:"dateOfExpiry,omitempty"`
+}
+
+// Field is a value/status pair: the value found and how it compares with
+// what the client provided (FieldNew, FieldMatch or FieldChange).
+type Field struct {
+	Value  string `json:"value"`
+	Status string `json:"status"`
+}
+
+// MarshalJSON writes an empty pair as {} the way POSTIDENT does.
+func (f Field) MarshalJSON() ([]byte, error) {
+	if f.Value == "" && f.Status == "" {
+		return []byte("{}"), nil
+	}
+	type plain Field
+	return json.Marshal(plain(f))
+}
+
+// ContactDataResult is the contact data used during identification (8.5).
+type ContactDataResult struct {
+	Title       *Field         `json:"title,omitempty"` // deprecated by POSTIDENT
+	FirstName   *Field         `json:"firstName,omitempty"`
+	LastName    *Field         `json:"lastName,omitempty"`
+	MobilePhone *Field         `json:"mobilePhone,omitempty"`
+	Email       *Field         `json:"email,omitempty"`
+	Epost       *Field         `json:"epost,omitempty"` // deprecated by POSTIDENT
+	Address     *AddressResult `json:"address,omitempty"`
+}
+
+// AddressResult is an address with value/status pairs (8.6.5).
+type AddressResult struct {
+	StreetAddress *Field        `json:"streetAddress,omitempty"`
+	Appendix      *Field        `json:"appendix,omitempty"`
+	PostalCode    *Field        `json:"postalCode,omitempty"`
+	City          *Field        `json:"city,omitempty"`
+	Country       *Field        `json:"country,omitempty"`
+	AddressMatch  *AddressMatch `json:"addressMatch,omitempty"`
+}
+
+// AddressMatch is the optional postal check of a German address (8.6.6).
+type AddressMatch struct {
+	MailRedirectionDomestic      bool `json:"mailRedirectionDomestic"`
+	MailRedirectionInternational bool `json:"mailRedirectionInternational"`
+	Undeliverable                bool `json:"undeliverable"`
+	AddresseeDeceased            bool `json:"addresseeDeceased"`
+}
+
+// IdentificationResult is one identification with its status and result
+// data (8.6).
+type IdentificationResult struct {
+	IdentificationMethod   Method                        `json:"identificationMethod"`
+	IdentificationStatus   IdentificationStatus          `json:"identificationStatus"`
+	IdentificationDocument *IdentificationDocumentResult `json:"identificationDocument,omitempty"`
+	DrivingLicence         *DrivingLicenceResult         `json:"drivingLicence,omitempty"`
+	Records                []RecordResult                `json:"records,omitempty"`
+	AdditionalDataBasic    *AdditionalDataBasic          `json:"additionalDataBasic,omitempty"`
+	AdditionalDataEid      *AdditionalDataEid            `json:"additionalDataEid,omitempty"`
+	AdditionalDataVideo    *AdditionalDataVideo          `json:"additionalDataVideo,omitempty"`
+}
+
+// UnmarshalJSON also accepts "additionaDataEid", the spelling of the guide's
+// table in 8.6, so either spelling on the wire fills AdditionalDataEid.
+func (r *IdentificationResult) UnmarshalJSON(b []byte) error {
+	type plain IdentificationResult
+	var v struct {
+		plain
+		Misspelled *AdditionalDataEid `json:"additionaDataEid,omitempty"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = IdentificationResult(v.plain)
+	if r.AdditionalDataEid == nil {
+		r.AdditionalDataEid = v.Misspelled
+	}
+	return nil
+}
+
+// Code is a numbered status detail with its text (subStatus and
+// subStatusReason of 8.6.1).
+type Code struct {
+	Code        int    `json:"code"`
+	Description string `json:"description,omitempty"`
+}
+
+// IdentificationStatus is the progress and result of an identification
+// (8.6.1). SubStatus and SubStatusReason are nil when absent.
+type IdentificationStatus struct {
+	Status             string `json:"status"`
+	SubStatus          *Code  `json:"subStatus,omitempty"`
+	SubStatusReason    *Code  `json:"subStatusReason,omitempty"`
+	IdentificationTime Time   `json:"identificationTime,omitzero"`
+	Created            Time   `json:"created,omitzero"`
+	Modified           Time   `json:"modified,omitzero"`
+}
+
+// IdentificationDocumentResult is the data read from the identification
+// document (8.6.2). Which fields exist depends on the regulatory class and
+// the method (eID has no number, dateIssued or authority).
+type IdentificationDocumentResult struct {
+	CountryOfDocument *Field         `json:"countryOfDocument,omitempty"`
+	Type              *Field         `json:"type,omitempty"`
+	Number            *Field         `json:"number,omitempty"`
+	FirstName         *Field         `json:"firstName,omitempty"`
+	LastName          *Field         `json:"lastName,omitempty"`
+	BirthName         *Field         `json:"birthName,omitempty"`
+	BirthDate         *Field         `json:"birthDate,omitempty"`
+	BirthPlace        *Field         `json:"birthPlace,omitempty"`
+	Nationality       *Field         `json:"nationality,omitempty"`
+	Address           *AddressResult `json:"address,omitempty"`
+	DateIssued        *Field         `json:"dateIssued,omitempty"`
+	DateOfExpiry      *Field         `json:"dateOfExpiry,omitempty"`
+	PlaceOfIssue      *Field         `json:"placeOfIssue,omitempty"`
+	Authority         *Field         `json:"authority,omitempty"`
+	Records           []RecordResult `json:"records,omitempty"`
+}
+
+// DrivingLicenceResult is the data read from the driving licence (8.6.3);
+// present only when the driving licence was checked.
+type DrivingLicenceResult struct {
+	CountryOfDocument     *Field                      `json:"countryOfDocument,omitempty"`
+	Number                *Field                      `json:"number,omitempty"`
+	FirstName             *Field                      `json:"firstName,omitempty"`
+	LastName              *Field                      `json:"lastName,omitempty"`
+	BirthDate             *Field                      `json:"birthDate,omitempty"`
+	BirthPlace            *Field                      `json:"birthPlace,omitempty"`
+	DrivingLicenceClasses []DrivingLicenceClassResult `json:"drivingLicenceClasses,omitempty"`
+	Restrictions          *Field                      `json:"restrictions,omitempty"`
+	DateIssued            *Field                      `json:"dateIssued,omitempty"`
+	DateOfExpiry          *Field                      `json:"dateOfExpiry,omitempty"`
+	Authority             *Field                      `json:"authority,omitempty"`
+	Records               []RecordResult              `json:"records,omitempty"`
+}
+
+// DrivingLicenceClassResult is one vehicle approval class (8.6.4).
+type DrivingLicenceClassResult struct {
+	ClassName    *Field `json:"className,omitempty"`
+	DateIssued   *Field `json:"dateIssued,omitempty"`
+	DateOfExpiry *Field `json:"dateOfExpiry,omitempty"`
+	Restrictions *Field `json:"restrictions,omitempty"`
+}
+
+// Record types and owners (8.6.7).
+const (
+	BelongsToMethod                 = "method"
+	BelongsToIdentificationDocument = "identificationdocument"
+	BelongsToDrivingLicence         = "drivinglicence"
+
+	RecordResultPDF     = "result"
+	RecordResultData    = "resultdata"
+	RecordResultImages  = "resultimages"
+	RecordUserFace      = "userface"
+	RecordUserSignature = "usersignature"
+	RecordIDFrontSide   = "idfrontside"
+	RecordIDBackSide    = "idbackside"
+	RecordIDSignature   = "idsignature"
+	RecordIDImage       = "idimage"
+	RecordDLFrontSide   = "dlfrontside"
+	RecordDLBackSide    = "dlbackside"
+	RecordDLImage       = "dlimage"
+)
+
+// RecordResult is the metadata of a media file, with its bytes (base64) in
+// DocumentData only when includeBinaryData / includeResultPdf asked for them
+// and the regulatory class allows them (8.6.7).
+type RecordResult struct {
+	RecordID            string `json:"recordId"`
+	BelongsTo           string `json:"belongsTo,omitempty"`
+	Type                string `json:"type,omitempty"`
+	ValidationStatus    string `json:"validationStatus,omitempty"`
+	ValidationSubStatus string `json:"validationSubStatus,omitempty"`
+	ValidationRemark    string `json:"validationRemark,omitempty"`
+	MimeType            string `json:"mimeType,omitempty"`
+	FileName            string `json:"fileName,omitempty"`
+	DocumentData        string `json:"documentData,omitempty"`
+}
+
+// AdditionalDataBasic is post-office specific data (8.6.8).
+type AdditionalDataBasic struct {
+	CouponByPiAppRequestCount         *int               `json:"couponByPiAppRequestCount,omitempty"`
+	CouponByPiAppRequestLastTimestamp Time               `json:"couponByPiAppRequestLastTimestamp,omitzero"`
+	CouponByTpAppRequestCount         *int               `json:"couponByTpAppRequestCount,omitempty"`
+	CouponByTpAppRequestLastTimestamp Time               `json:"couponByTpAppRequestLastTimestamp,omitzero"`
+	CouponDownloadCount               *int               `json:"couponDownloadCount,omitempty"`
+	CouponDownloadLastTimestamp       Time               `json:"couponDownloadLastTimestamp,omitzero"`
+	CouponByEmailRequestCount         *int               `json:"couponByEmailRequestCount,omitempty"`
+	CouponByEmailRequestLastTimestamp Time               `json:"couponByEmailRequestLastTimestamp,omitzero"`
+	PostOffice                        string             `json:"postOffice,omitempty"`
+	PostOfficeStreetAddress           string             `json:"postOfficeStreetAddress,omitempty"`
+	PostOfficeCity                    string             `json:"postOfficeCity,omitempty"`
+	CheckoutNote                      string             `json:"checkoutNote,omitempty"`
+	IDCardReaderCheck                 *IDCardReaderCheck `json:"idCardReaderCheck,omitempty"`
+}
+
+// IDCardReaderCheck describes the document check by the ID card reader.
+type IDCardReaderCheck struct {
+	CheckedCategories []IDCardReaderCheckCategory `json:"checkedCategories,omitempty"`
+}
+
+// IDCardReaderCheckCategory is one checked category and its outcome.
+type IDCardReaderCheckCategory struct {
+	Name                       string                      `json:"name,omitempty"`
+	Status                     string                      `json:"status,omitempty"`
+	FailedChecksOfIDCardReader []FailedCheckOfIDCardReader `json:"failedChecksOfIdCardReader,omitempty"`
+}
+
+// FailedCheckOfIDCardReader is one failed check of the ID card reader.
+type FailedCheckOfIDCardReader struct {
+	CheckName             string             `json:"checkName,omitempty"`
+	SubCheckName          string             `json:"subCheckName,omitempty"`
+	AdditionalInformation []AdditionalInfoKV `json:"additionalInformation,omitempty"`
+}
+
+// AdditionalInfoKV is a key/value note on a failed ID card check.
+type AdditionalInfoKV struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// AdditionalDataEid is eID specific data (8.6.9).
+type AdditionalDataEid struct {
+	DKK string `json:"dkk,omitempty"`
+}
+
+// AdditionalDataVideo is video chat specific data (8.6.10). IdentReviews has
+// no documented structure, so each review is kept as its raw JSON.
+type AdditionalDataVideo struct {
+	IdentificationServiceCenter      string            `json:"identificationServiceCenter,omitempty"`
+	IdentificationServiceCenterVideo string            `json:"identificationServiceCenterVideo,omitempty"`
+	IdentificationAgentAlias         string            `json:"identificationAgentAlias,omitempty"`
+	IdentReviews                     []json.RawMessage `json:"identReviews,omitempty"`
+	VideoRecordingAccepted           Time              `json:"videoRecordingAccepted,omitzero"`
+	VideoRecordingDeliveryShaft      *bool             `json:"videoRecordingDeliveryShaft,omitempty"`
+	TanChannel                       string            `json:"tanChannel,omitempty"`
+}
+
+// AccountingData identifies the case on the invoice (8.7).
+type AccountingData struct {
+	AccountingNumber  string `json:"accountingNumber,omitempty"`
+	AccountingProduct string `json:"accountingProduct,omitempty"`
+}
