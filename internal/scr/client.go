@@ -1,0 +1,295 @@
+package scr
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Response body limits. Single cases are generous because includeBinaryData
+// and includeResultPdf embed images and PDFs as base64; lists carry at most
+// 1000 cases without binary data.
+const (
+	maxCaseBody    = 256 << 20
+	maxListBody    = 64 << 20
+	maxArchiveBody = 16 << 20
+)
+
+// Client calls the SCR-Ident result API. It is safe for concurrent use.
+// Close releases idle connections of the built-in HTTP client.
+type Client struct {
+	cfg       Config
+	prefix    string // BaseURL + "/" + ClientID, no trailing slash
+	http      *http.Client
+	ownClient bool
+
+	// Precomputed once: the key headers do not change for the client's life.
+	keyHeader, keyHashHeader string
+
+	// sleep waits between attempts; tests replace it to observe the waits.
+	sleep func(ctx context.Context, d time.Duration) error
+	// bodyLimit overrides the per-call body limits when > 0 (tests).
+	bodyLimit int64
+}
+
+// New validates cfg, applies defaults and returns a Client. It makes no
+// network calls.
+func New(cfg Config) (*Client, error) {
+	cfg, base, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:    cfg,
+		prefix: base.String() + "/" + cfg.ClientID,
+		http:   cfg.HTTPClient,
+		sleep:  sleepCtx,
+	}
+	if c.http == nil {
+		c.http = newHTTPClient(cfg.MaxConns)
+		c.ownClient = true
+	}
+	if cfg.PrivateKey != nil {
+		c.keyHeader, c.keyHashHeader, err = KeyHeaders(&cfg.PrivateKey.PublicKey, cfg.DataPassword)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Close closes idle connections of the built-in HTTP client; a client given
+// in Config.HTTPClient is left alone. The Client must not be used afterwards.
+// Safe to call twice.
+func (c *Client) Close() {
+	if c.ownClient {
+		c.http.CloseIdleConnections()
+	}
+}
+
+// newHTTPClient builds a client with a bounded connection pool. Timeouts
+// come from the per-attempt request context, so http.Client.Timeout is 0.
+func newHTTPClient(maxConns int) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           dialer.DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxConnsPerHost:       maxConns,
+			MaxIdleConnsPerHost:   maxConns,
+			MaxIdleConns:          maxConns,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		},
+	}
+}
+
+// call is one logical API call; do turns it into one or more attempts.
+type call struct {
+	op       string // "get case"
+	method   string
+	endpoint string // "GET /cases/{caseId}"
+	caseID   string
+	path     string // after the clientId, e.g. "/cases/YR9W91GEZK24/full"
+	query    url.Values
+	body     []byte // request body (PATCH); nil for GET
+	encrypt  bool   // send the key headers
+	limit    int64  // body read limit
+}
+
+// response is a successful (2xx) answer with its body read completely.
+type response struct {
+	header   http.Header
+	body     []byte
+	attempts int // requests it took, for errors found after the fact
+}
+
+func (c *Client) fail(cl *call, attempts int, err error) *Error {
+	return &Error{Op: cl.op, Endpoint: cl.endpoint, CaseID: cl.caseID, Attempts: attempts, Err: err}
+}
+
+// do runs cl under the retry policy: the one place where retries happen.
+// Retryable failures (5xx, 429, timeouts, connection errors) are retried
+// with capped exponential backoff and full jitter, or after the server's
+// Retry-After; everything else is returned at once.
+func (c *Client) do(ctx context.Context, cl *call) (*response, error) {
+	pol := c.cfg.Retry
+	var last *Error
+	for attempt := 1; ; attempt++ {
+		resp, err := c.attempt(ctx, cl)
+		if err == nil {
+			resp.attempts = attempt
+			return resp, nil
+		}
+		err.Attempts = attempt
+		if cerr := ctx.Err(); cerr != nil {
+			// The caller gave up; report that, keeping the last cause.
+			if !errors.Is(err.Err, cerr) {
+				err.Err = fmt.Errorf("%w (last cause: %w)", cerr, err.Err)
+			}
+			return nil, err
+		}
+		if !IsRetryable(err) || attempt >= pol.MaxAttempts {
+			return nil, err
+		}
+		last = err
+		wait := backoff(pol, attempt)
+		if err.RetryAfter > 0 {
+			wait = min(err.RetryAfter, pol.MaxDelay)
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// The caller's deadline would expire while waiting: fail now
+			// with the real cause rather than a bare deadline error.
+			return nil, last
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			last.Err = fmt.Errorf("%w (last cause: %w)", serr, last.Err)
+			return nil, last
+		}
+	}
+}
+
+// backoff returns the full-jitter wait before retry number n (1-based).
+func backoff(p RetryPolicy, n int) time.Duration {
+	ceiling := p.MaxDelay
+	if n-1 < 62 {
+		if d := p.BaseDelay << (n - 1); d > 0 && d < ceiling {
+			ceiling = d
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// attempt makes one HTTP request under the per-attempt timeout and reads the
+// whole body within it.
+func (c *Client) attempt(ctx context.Context, cl *call) (resp *response, e *Error) {
+	start := time.Now()
+	defer func() { observe(ctx, cl.endpoint, start, e) }()
+	return c.attemptOnce(ctx, cl)
+}
+
+func (c *Client) attemptOnce(ctx context.Context, cl *call) (*response, *Error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+
+	u := c.prefix + cl.path
+	if len(cl.query) > 0 {
+		// Encode escapes ':' and '+' (%3A, %2B): an unescaped '+' in an
+		// offset would reach the server as a space (guide 7.5.1 note).
+		u += "?" + cl.query.Encode()
+	}
+	var body io.Reader
+	if cl.body != nil {
+		body = bytes.NewReader(cl.body)
+	}
+	req, err := http.NewRequestWithContext(actx, cl.method, u, body)
+	if err != nil {
+		return nil, c.fail(cl, 1, fmt.Errorf("build request: %w", err))
+	}
+	req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if cl.encrypt && c.keyHeader != "" {
+		req.Header.Set("x-scr-key", c.keyHeader)
+		req.Header.Set("x-scr-keyhash", c.keyHashHeader)
+		req.Header.Set("x-scr-alg", "RSA-OAEP-256")
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.fail(cl, 1, c.transportErr(ctx, actx, "send request", err))
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Drain a little so the connection can be reused; never keep it.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		e := c.fail(cl, 1, statusError(resp.StatusCode))
+		e.StatusCode = resp.StatusCode
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return nil, e
+	}
+
+	limit := cl.limit
+	if c.bodyLimit > 0 {
+		limit = c.bodyLimit
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, c.fail(cl, 1, c.transportErr(ctx, actx, "read response body", err))
+	}
+	if int64(len(b)) > limit {
+		return nil, c.fail(cl, 1, fmt.Errorf("%w: response body exceeds %d bytes", errDecode, limit))
+	}
+	return &response{header: resp.Header, body: b}, nil
+}
+
+// transportErr names a failed send or read, telling a per-attempt timeout
+// (retryable) from the caller's cancellation (not).
+func (c *Client) transportErr(ctx, actx context.Context, what string, err error) error {
+	if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w after %s", what, errTimeout, c.cfg.Timeout)
+	}
+	// url.Error repeats the full URL, which may carry filter values; keep
+	// only its cause.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date (RFC 9110 10.2.3).
+// Unparseable or past values give 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}

@@ -1,0 +1,145 @@
+package scr
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/postident-connector/postident-connector/connector"
+)
+
+// errDecode marks a response that arrived but could not be used. Not
+// retried: the same bytes would come again.
+var errDecode = errors.New("malformed response")
+
+// contentEncryptions is every enc go-jose supports: POSTIDENT chooses it and
+// the client must not assume one (ENCRYPTION.md).
+var contentEncryptions = []jose.ContentEncryption{
+	jose.A128GCM, jose.A192GCM, jose.A256GCM,
+	jose.A128CBC_HS256, jose.A192CBC_HS384, jose.A256CBC_HS512,
+}
+
+// keyAlgorithms is the only key management POSTIDENT uses; allowing more
+// (RSA1_5, PBES2) would only widen the attack surface.
+var keyAlgorithms = []jose.KeyAlgorithm{jose.RSA_OAEP_256}
+
+// isPlainJSON reports whether body looks like a JSON object or array rather
+// than a compact JWE (which starts with base64url "ey").
+func isPlainJSON(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n\ufeff")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// plaintext returns the JSON of a result response: decrypted when a key is
+// configured, checked against RequireEncryption.
+func (c *Client) plaintext(body []byte) ([]byte, error) {
+	if c.cfg.PrivateKey == nil {
+		if !isPlainJSON(body) && bytes.HasPrefix(bytes.TrimSpace(body), []byte("ey")) {
+			return nil, fmt.Errorf("%w: the response is encrypted but no private key is configured", ErrDecrypt)
+		}
+		return body, nil
+	}
+	if isPlainJSON(body) {
+		if c.cfg.RequireEncryption {
+			return nil, ErrNotEncrypted
+		}
+		return body, nil
+	}
+	return decryptJWE(c.cfg.PrivateKey, body)
+}
+
+// decryptJWE decrypts a compact JWE (alg RSA-OAEP-256, any supported enc).
+// Errors never include the body; go-jose's parse errors describe only the
+// protected header's structure and algorithms.
+func decryptJWE(key *rsa.PrivateKey, body []byte) ([]byte, error) {
+	s := strings.TrimSpace(string(body))
+	obj, err := jose.ParseEncryptedCompact(s, keyAlgorithms, contentEncryptions)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a compact JWE with alg RSA-OAEP-256: %s", ErrDecrypt, trimJoseErr(err))
+	}
+	plain, err := obj.Decrypt(key)
+	if err != nil {
+		// A wrong key and a tampered message look alike by design.
+		return nil, fmt.Errorf("%w: encrypted for another key, or tampered with: %s", ErrDecrypt, trimJoseErr(err))
+	}
+	return plain, nil
+}
+
+func trimJoseErr(err error) string {
+	return strings.TrimPrefix(err.Error(), "go-jose/go-jose: ")
+}
+
+// decodeCase decodes one case. It checks the caseId so a mix-up can never
+// hand one person's result to another case; want may be "" to skip that.
+func decodeCase(b []byte, want string) (*connector.CaseResult, error) {
+	var cr connector.CaseResult
+	if err := unmarshal(b, &cr); err != nil {
+		return nil, err
+	}
+	switch {
+	case cr.CaseID == "":
+		return nil, fmt.Errorf("%w: the case has no caseId", errDecode)
+	case want != "" && !strings.EqualFold(cr.CaseID, want):
+		if checkCaseID(cr.CaseID) != nil {
+			return nil, fmt.Errorf("%w: the response is for another, malformed caseId", errDecode)
+		}
+		return nil, fmt.Errorf("%w: the response is for caseId %s", errDecode, cr.CaseID)
+	}
+	return &cr, nil
+}
+
+// decodeList decodes a list of cases; every case must have a caseId, since
+// everything downstream is keyed by it.
+func decodeList(b []byte) ([]connector.CaseResult, error) {
+	var cases []connector.CaseResult
+	if err := unmarshal(b, &cases); err != nil {
+		return nil, err
+	}
+	for i := range cases {
+		if cases[i].CaseID == "" {
+			return nil, fmt.Errorf("%w: list entry %d has no caseId", errDecode, i)
+		}
+	}
+	return cases, nil
+}
+
+// unmarshal decodes JSON, tolerating unknown fields, and reports failures by
+// position and field path, never by value: the body carries personal data,
+// and encoding/json's own messages quote numbers and characters from it.
+func unmarshal(b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	if err == nil {
+		return nil
+	}
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("%w: invalid JSON at byte offset %d of %d", errDecode, syn.Offset, len(b))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Errorf("%w: field %s: a JSON %s cannot be decoded into %s (at byte offset %d)",
+			errDecode, field, jsonKind(typ.Value), typ.Type, typ.Offset)
+	default:
+		// Errors of the connector types' own UnmarshalJSON methods, which
+		// by that package's rules carry no values.
+		return fmt.Errorf("%w: %w", errDecode, err)
+	}
+}
+
+// jsonKind keeps only the kind of a json.UnmarshalTypeError value ("number
+// 123" -> "number").
+func jsonKind(v string) string {
+	kind, _, _ := strings.Cut(v, " ")
+	return kind
+}

@@ -1,0 +1,30 @@
+// Package scr is the client of the POSTIDENT SCR-Ident result API (guide
+// "SCR-Ident API Guide 2 - Result", chapter 7): single cases, case lists and
+// archiving, under {BaseURL}/{clientId}/cases, with Basic auth.
+//
+// It adapts HTTP to the domain types of package connector: every call
+// returns connector.CaseResult or connector.CaseStatus values, decoded with
+// encoding/json so unknown fields are ignored and omitted objects stay nil.
+//
+// Encryption: with Config.PrivateKey set, the GET calls that return result
+// data send x-scr-key, x-scr-keyhash (HMAC-SHA256 keyed with the data
+// password) and x-scr-alg: RSA-OAEP-256, and the response, a compact JWE, is
+// decrypted with the private key, accepting any content encryption go-jose
+// supports. A plain JSON answer is accepted (integration environment) unless
+// Config.RequireEncryption is set. The archive call is never encrypted.
+//
+// Retries: one wrapper retries 5xx and 429 answers, per-attempt timeouts and
+// connection errors, with capped exponential backoff and full jitter,
+// honouring Retry-After; 400, 401, 403, 404, decryption and decoding errors
+// are returned at once. Errors are *Error values that name the call
+// ("GET /cases/{caseId}") and the caseId, and can be classified with
+// errors.Is against the sentinels, IsRetryable and StatusCodeOf.
+//
+// Personal data: response bodies carry names, birth dates and document
+// numbers. This package never logs, and its errors never include a body or a
+// decoded value: decoding errors give a field path and a byte offset.
+//
+// Not covered: starting cases (guide 1), webhooks (package webhook), video
+// recordings (SFTP only), and paging policy: List reports Partial and the
+// caller (the reconciler) decides whether to archive or split the window.
+package scr

@@ -1,0 +1,47 @@
+package scr
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Metrics of every HTTP attempt, by endpoint template (never a caseId) and
+// outcome, through the global OpenTelemetry meter provider.
+var (
+	metricsOnce sync.Once
+	requests    metric.Int64Counter
+	durations   metric.Float64Histogram
+)
+
+func instruments() {
+	m := otel.Meter("github.com/postident-connector/postident-connector/internal/scr")
+	requests, _ = m.Int64Counter("postident_scr_requests_total",
+		metric.WithDescription("SCR-Ident API attempts, by endpoint and outcome (ok, http status code, timeout, error)."))
+	durations, _ = m.Float64Histogram("postident_scr_request_duration_seconds",
+		metric.WithDescription("SCR-Ident API attempt latency, including body read and decryption."), metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+}
+
+func observe(ctx context.Context, endpoint string, start time.Time, e *Error) {
+	metricsOnce.Do(instruments)
+	outcome := "ok"
+	if e != nil {
+		switch {
+		case e.StatusCode != 0:
+			outcome = strconv.Itoa(e.StatusCode)
+		case IsRetryable(e):
+			outcome = "transport"
+		default:
+			outcome = "error"
+		}
+	}
+	ep := attribute.String("endpoint", endpoint)
+	requests.Add(ctx, 1, metric.WithAttributes(ep, attribute.String("outcome", outcome)))
+	durations.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(ep))
+}

@@ -1,0 +1,77 @@
+package scr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/postident-connector/postident-connector/connector"
+)
+
+// Source adapts a Client to the pipeline's connector.Source, translating
+// this package's errors into the domain's (ErrCaseGone, ErrUnauthorized,
+// ErrBadRequest) while keeping the original in the chain.
+type Source struct{ c *Client }
+
+var _ connector.Source = (*Source)(nil)
+
+// NewSource wraps c.
+func NewSource(c *Client) *Source { return &Source{c: c} }
+
+// Fetch reads one case with its primary identification: the full result, or
+// the status endpoint when statusOnly is set.
+func (s *Source) Fetch(ctx context.Context, caseID string, statusOnly bool) (*connector.CaseResult, error) {
+	var c *connector.CaseResult
+	var err error
+	if statusOnly {
+		c, err = s.c.GetCaseStatus(ctx, caseID, false)
+	} else {
+		c, err = s.c.GetCase(ctx, caseID, GetOptions{})
+	}
+	return c, domainErr(err)
+}
+
+// List reads one page of a list endpoint.
+func (s *Source) List(ctx context.Context, q connector.ListQuery) ([]connector.CaseResult, bool, error) {
+	t, f := true, false
+	b := func(v bool) *bool {
+		if v {
+			return &t
+		}
+		return &f
+	}
+	filter := ListFilter{New: b(q.New), InProgress: b(q.InProgress), Closed: b(q.Closed), Archived: b(q.Archived),
+		CreatedFrom: q.CreatedFrom, CreatedUntil: q.CreatedUntil, ClosedFrom: q.ClosedFrom, ClosedUntil: q.ClosedUntil,
+		MaxResults: q.MaxResults}
+	var l *List
+	var err error
+	if q.StatusOnly {
+		l, err = s.c.ListCaseStatus(ctx, filter, false)
+	} else {
+		l, err = s.c.ListCases(ctx, filter, false)
+	}
+	if err != nil {
+		return nil, false, domainErr(err)
+	}
+	return l.Cases, l.Partial, nil
+}
+
+// Archive marks cases archived (in calls of at most 10000 ids).
+func (s *Source) Archive(ctx context.Context, caseIDs []string) ([]connector.CaseStatus, error) {
+	st, err := s.c.Archive(ctx, caseIDs)
+	return st, domainErr(err)
+}
+
+func domainErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %w", connector.ErrCaseGone, err)
+	case errors.Is(err, ErrUnauthorized):
+		return fmt.Errorf("%w: %w", connector.ErrUnauthorized, err)
+	case errors.Is(err, ErrBadRequest):
+		return fmt.Errorf("%w: %w", connector.ErrBadRequest, err)
+	}
+	return err
+}
