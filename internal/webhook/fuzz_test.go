@@ -1,0 +1,143 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"regexp"
+	"testing"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// lastSink acknowledges everything and remembers the last notification; fuzz
+// inputs run one after another within a worker.
+type lastSink struct{ last Notification }
+
+func (s *lastSink) Accept(_ context.Context, n Notification) error {
+	s.last = n
+	return nil
+}
+
+// knownAnswers is every body the handler may send; anything else would be
+// text derived from the request.
+var knownAnswers = map[string]bool{}
+
+func init() {
+	for _, s := range []string{
+		"accepted", "not found", "method not allowed", "unauthorized", "source address not allowed",
+		"rate limited", "overloaded", "shutting down", "unsupported content type: want application/json",
+		"request body too large", "unreadable request body", "not acknowledged", "not acknowledged in time",
+	} {
+		knownAnswers[s+"\n"] = true
+	}
+	for _, e := range []*bodyError{errBadJSON, errNotObject, errTrailing, errDuplicateField, errBadReferenceID, errMissingCaseID, errBadCaseID} {
+		knownAnswers[e.text+"\n"] = true
+	}
+}
+
+// FuzzWebhookBody sends arbitrary bodies and Content-Types: the handler must
+// not panic, must not answer 5xx (the sink never fails here), must answer
+// only its fixed texts, and must accept only what encoding/json reads the
+// same way with a valid caseId.
+func FuzzWebhookBody(f *testing.F) {
+	for _, seed := range []struct {
+		ct   string
+		body string
+	}{
+		{"application/json", validBody},
+		{"application/json; charset=UTF-8", `{"caseId":"KRZ1A8M4UBZZ"}`},
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ","referenceId":null,"extra":[1,{"a":"b"}]}`},
+		{"application/json", `{"caseId":"a"}`},
+		{"application/json", `[]`},
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ"} {}`},
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ","caseId":"YR9W91GEZK24"}`},
+		{"text/plain", validBody},
+		{"", ""},
+		{"application/json;;;", "\xff\xfe"},
+	} {
+		f.Add(seed.ct, []byte(seed.body))
+	}
+	sink := &lastSink{}
+	h, err := newHandler(Config{Logger: discardLogger()}, sink, metricnoop.NewMeterProvider(), tracenoop.NewTracerProvider())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		sink.last = Notification{}
+		req := httptest.NewRequest(http.MethodPost, DefaultPath, bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+
+		if rec.Code >= 500 {
+			t.Fatalf("status %d %q for Content-Type %q body %q", rec.Code, rec.Body.String(), contentType, body)
+		}
+		if !knownAnswers[rec.Body.String()] {
+			t.Fatalf("answer %q is not one of the fixed texts", rec.Body.String())
+		}
+		if rec.Code != http.StatusOK {
+			if sink.last.CaseID != "" {
+				t.Fatal("a rejected call reached the sink")
+			}
+			return
+		}
+		if err := ValidateCaseID(sink.last.CaseID); err != nil {
+			t.Fatalf("accepted caseId %q: %v", sink.last.CaseID, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("accepted a body encoding/json refuses: %v", err)
+		}
+		if m["caseId"] != sink.last.CaseID {
+			t.Fatalf("caseId %q, encoding/json reads %v", sink.last.CaseID, m["caseId"])
+		}
+		if ref, _ := m["referenceId"].(string); ref != sink.last.ReferenceID {
+			t.Fatalf("referenceId differs from encoding/json's reading")
+		}
+	})
+}
+
+var caseIDPattern = regexp.MustCompile(`^[A-Z0-9]{1,64}$`)
+
+// FuzzValidateCaseID checks ValidateCaseID against the documented pattern.
+func FuzzValidateCaseID(f *testing.F) {
+	for _, s := range []string{"YR9W91GEZK24", "KRZ1A8M4UBZZ", "", "yr9w", "A\x00", "Ä", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := ValidateCaseID(s)
+		if want := caseIDPattern.MatchString(s); (err == nil) != want {
+			t.Fatalf("ValidateCaseID(%q) = %v, pattern match %v", s, err, want)
+		}
+	})
+}
+
+// FuzzSourceAddrs feeds arbitrary X-Forwarded-For and Forwarded headers
+// through a trusted peer: no panic, exactly one source per header, and every
+// valid source normalised (no zone, IPv4 unmapped).
+func FuzzSourceAddrs(f *testing.F) {
+	f.Add("165.72.200.13, 10.0.0.1", `for=199.40.127.49;proto=https`)
+	f.Add("", `for="[2001:db8::1]:80", for=unknown`)
+	f.Add("[::1]:8080,,", `for="\"x\\";by=a`)
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	f.Fuzz(func(t *testing.T, xff, fwd string) {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.RemoteAddr = "127.0.0.1:4711"
+		r.Header.Set("X-Forwarded-For", xff)
+		r.Header.Set("Forwarded", fwd)
+		got := sourceAddrs(r, trusted, nil)
+		if len(got) != 2 {
+			t.Fatalf("%d addresses for two headers", len(got))
+		}
+		for _, a := range got {
+			if a.IsValid() && (a.Zone() != "" || a.Is4In6()) {
+				t.Fatalf("address %v not normalised", a)
+			}
+		}
+	})
+}
