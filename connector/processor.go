@@ -1,0 +1,419 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+const instrumentation = "github.com/postident-connector/postident-connector/connector"
+
+// Topics names the Kafka topics of the pipeline.
+type Topics struct {
+	Status        string // every observed transition (delete policy)
+	Result        string // one result per closed case (compacted)
+	Notifications string // webhook and reconcile notifications (delete policy)
+	State         string // last emitted state per case (compacted)
+	Records       string // binary records, when enabled (compacted)
+}
+
+// DefaultTopics are the topic names of DESIGN.md.
+func DefaultTopics() Topics {
+	return Topics{
+		Status:        "postident.case-status-changed.v1",
+		Result:        "postident.case-result.v1",
+		Notifications: "postident.notifications.v1",
+		State:         "postident.case-state.v1",
+		Records:       "postident.case-records.v1",
+	}
+}
+
+// Subscriber is a consumer-group reader: fetch, handle, commit.
+type Subscriber interface {
+	Fetch(ctx context.Context) (Message, error)
+	Commit(ctx context.Context, msgs ...Message) error
+}
+
+// ProcessorConfig configures a Processor. Zero values take the defaults
+// stated on each field.
+type ProcessorConfig struct {
+	ClientID string
+	// PartnerMode reads status endpoints only and emits no results (guide
+	// chapter 9).
+	PartnerMode bool
+	Topics      Topics
+	// Parallelism bounds concurrent POSTIDENT fetches; default 8.
+	Parallelism int
+	// BatchSize bounds how many notifications are handled and committed
+	// together; default 500.
+	BatchSize int
+	// BatchWait is how long a batch waits for more notifications once it
+	// has one; default 5ms.
+	BatchWait time.Duration
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+func (c *ProcessorConfig) defaults() {
+	if c.Parallelism <= 0 {
+		c.Parallelism = 8
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 5 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Topics == (Topics{}) {
+		c.Topics = DefaultTopics()
+	}
+}
+
+// Processor turns notifications into events. For each notified case it
+// fetches the case from POSTIDENT, compares it with the state it last
+// emitted, publishes a CaseStatusChanged for a new identification state and
+// a CaseResult once per closed case, records the new state on the state
+// topic, and only then commits the notifications. Cases of one batch are
+// fetched in parallel; notifications of one case are handled together, in
+// order, so per-case order holds.
+type Processor struct {
+	cfg   ProcessorConfig
+	src   Source
+	pub   Publisher
+	codec Codec
+	state *State
+
+	tracer    trace.Tracer
+	events    metric.Int64Counter
+	fetches   metric.Int64Counter
+	skipped   metric.Int64Counter
+	stateSize metric.Int64ObservableGauge
+}
+
+// NewProcessor returns a processor over a loaded state.
+func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, state *State) (*Processor, error) {
+	cfg.defaults()
+	if cfg.ClientID == "" {
+		return nil, errors.New("processor: client id is required")
+	}
+	p := &Processor{cfg: cfg, src: src, pub: pub, codec: codec, state: state, tracer: otel.Tracer(instrumentation)}
+	m := otel.Meter(instrumentation)
+	var err error
+	if p.events, err = m.Int64Counter("postident_events_produced_total", metric.WithDescription("Events produced, by type and origin.")); err != nil {
+		return nil, err
+	}
+	if p.fetches, err = m.Int64Counter("postident_processor_fetches_total", metric.WithDescription("Cases fetched from POSTIDENT by the processor, by outcome.")); err != nil {
+		return nil, err
+	}
+	if p.skipped, err = m.Int64Counter("postident_processor_skipped_total", metric.WithDescription("Notifications that needed no fetch because the state was unchanged.")); err != nil {
+		return nil, err
+	}
+	if p.stateSize, err = m.Int64ObservableGauge("postident_state_cases", metric.WithDescription("Cases tracked in the processor state."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(state.Len()))
+			return nil
+		})); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Run consumes notifications until ctx ends or a fatal error occurs (such as
+// POSTIDENT refusing the credentials). A batch that fails for a transient
+// reason is retried with backoff; its offsets are committed only after its
+// events and state are acknowledged by Kafka.
+func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
+	for {
+		batch, err := p.fetchBatch(ctx, sub)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("processor: fetch notifications: %w", err)
+		}
+		backoff := 100 * time.Millisecond
+		for {
+			err = p.HandleBatch(ctx, batch)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, ErrUnauthorized) {
+				return fmt.Errorf("processor: %w", err)
+			}
+			p.cfg.Logger.WarnContext(ctx, "processor batch failed, retrying", "notifications", len(batch), "backoff", backoff, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 10*time.Second)
+		}
+		if err := sub.Commit(ctx, batch...); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			// The work is durable; a failed commit only means the batch may
+			// be seen again, which the state makes harmless.
+			p.cfg.Logger.WarnContext(ctx, "processor commit failed", "err", err)
+		}
+	}
+}
+
+// fetchBatch blocks for one notification, then gathers more for at most
+// BatchWait, up to BatchSize.
+func (p *Processor) fetchBatch(ctx context.Context, sub Subscriber) ([]Message, error) {
+	first, err := sub.Fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	batch := []Message{first}
+	wctx, cancel := context.WithTimeout(ctx, p.cfg.BatchWait)
+	defer cancel()
+	for len(batch) < p.cfg.BatchSize {
+		m, err := sub.Fetch(wctx)
+		if err != nil {
+			break
+		}
+		batch = append(batch, m)
+	}
+	return batch, nil
+}
+
+// caseWork is the notifications of one case within a batch.
+type caseWork struct {
+	caseID string
+	notes  []*Notification
+	msgs   []*Message
+}
+
+// outcome is what handling one case produced: records to publish and the
+// memo to keep once they are durable.
+type outcome struct {
+	caseID string
+	out    []Message
+	memo   memo
+	keep   bool
+}
+
+// HandleBatch processes notification messages and returns nil once every
+// resulting event and state record is acknowledged by Kafka. Undecodable
+// notifications are logged and skipped: they cannot become valid by retrying.
+func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
+	works := make(map[string]*caseWork)
+	var order []*caseWork
+	for i := range msgs {
+		m := &msgs[i]
+		var n Notification
+		if err := p.codec.Decode(ctx, m.Value, &n); err != nil {
+			p.cfg.Logger.WarnContext(ctx, "skipping undecodable notification", "partition", m.Partition, "offset", m.Offset, "err", err)
+			continue
+		}
+		if n.CaseID == "" {
+			n.CaseID = string(m.Key)
+		}
+		w := works[n.CaseID]
+		if w == nil {
+			w = &caseWork{caseID: n.CaseID}
+			works[n.CaseID] = w
+			order = append(order, w)
+		}
+		w.notes = append(w.notes, &n)
+		w.msgs = append(w.msgs, m)
+	}
+	results := make([]outcome, len(order))
+	errs := make([]error, len(order))
+	sem := make(chan struct{}, p.cfg.Parallelism)
+	var wg sync.WaitGroup
+	for i, w := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i], errs[i] = p.handleCase(ctx, w)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var out []Message
+	for _, r := range results {
+		out = append(out, r.out...)
+	}
+	if len(out) > 0 {
+		if err := p.pub.Publish(ctx, out...); err != nil {
+			return fmt.Errorf("publish events: %w", err)
+		}
+	}
+	for _, r := range results {
+		if r.keep {
+			p.state.put(r.caseID, r.memo)
+		}
+	}
+	return nil
+}
+
+// handleCase decides what one case's notifications produce.
+func (p *Processor) handleCase(ctx context.Context, w *caseWork) (outcome, error) {
+	last := w.notes[len(w.notes)-1]
+	origin := Origin(last.Origin)
+	if origin == "" {
+		origin = OriginWebhook
+	}
+	// Continue the trace of the (last) notification.
+	ctx = otel.GetTextMapPropagator().Extract(ctx, HeaderCarrier{Headers: &w.msgs[len(w.msgs)-1].Headers})
+	ctx, span := p.tracer.Start(ctx, "processor.case", trace.WithAttributes(
+		attribute.String("postident.case_id", w.caseID),
+		attribute.String("postident.origin", string(origin)),
+		attribute.Int("postident.notifications", len(w.notes))))
+	defer span.End()
+
+	prev, tracked := p.state.get(w.caseID)
+	// A reconcile snapshot equal to what was emitted needs no fetch.
+	if allSnapshots(w.notes) && tracked {
+		k := keyOfSnapshot(last.Snapshot)
+		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result || p.cfg.PartnerMode) {
+			p.skipped.Add(ctx, int64(len(w.notes)))
+			return outcome{}, nil
+		}
+	}
+
+	c, err := p.fetch(ctx, w.caseID)
+	if err != nil {
+		if errors.Is(err, ErrCaseGone) {
+			p.cfg.Logger.WarnContext(ctx, "case no longer known to POSTIDENT; notification dropped", "case_id", w.caseID)
+			span.SetStatus(codes.Error, "case gone")
+			return outcome{}, nil
+		}
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "fetch failed")
+		return outcome{}, err
+	}
+	if c.CaseID == "" {
+		c.CaseID = w.caseID
+	}
+	if last.ReferenceID != nil && c.OrderData != nil && c.OrderData.ProcessData != nil && c.OrderData.ProcessData.ReferenceID == "" {
+		c.OrderData.ProcessData.ReferenceID = *last.ReferenceID
+	}
+	return p.diff(ctx, c, prev, tracked, origin, w.msgs[len(w.msgs)-1].Headers)
+}
+
+func allSnapshots(notes []*Notification) bool {
+	for _, n := range notes {
+		if n.Snapshot == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, error) {
+	ctx, span := p.tracer.Start(ctx, "postident.fetch", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("postident.case_id", caseID), attribute.Bool("postident.status_only", p.cfg.PartnerMode)))
+	defer span.End()
+	c, err := p.src.Fetch(ctx, caseID, p.cfg.PartnerMode)
+	outcomeAttr := "ok"
+	switch {
+	case errors.Is(err, ErrCaseGone):
+		outcomeAttr = "gone"
+	case err != nil:
+		outcomeAttr = "error"
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "fetch failed")
+	}
+	p.fetches.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeAttr)))
+	return c, err
+}
+
+// diff compares a fetched case with what was emitted and builds the records.
+func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked bool, origin Origin, inHeaders []Header) (outcome, error) {
+	now := p.cfg.Now()
+	key := IdentKeyOf(c)
+	fp := fingerprint(key)
+	oc := outcome{caseID: c.CaseID, memo: prev}
+	changed := !tracked || prev.fp != fp
+	var statusID string
+	var resultID *string
+	if tracked && prev.result {
+		id := ResultEventID(p.cfg.ClientID, c.CaseID, key)
+		resultID = &id
+	}
+
+	if changed {
+		var prevState *CaseState
+		if tracked {
+			prevState = prev.previous(c.CaseID)
+		}
+		ev := NewStatusChanged(p.cfg.ClientID, c, prevState, origin, now)
+		statusID = ev.EventID
+		m, err := p.record(ctx, p.cfg.Topics.Status, TypeStatusChanged, ev.EventID, c.CaseID, now, origin, ev)
+		if err != nil {
+			return oc, err
+		}
+		oc.out = append(oc.out, m)
+		p.events.Add(ctx, 1, metric.WithAttributes(attribute.String("type", "status-changed"), attribute.String("origin", string(origin))))
+	} else {
+		statusID = StatusEventID(p.cfg.ClientID, c.CaseID, key)
+	}
+
+	resultDone := tracked && prev.result
+	if !p.cfg.PartnerMode && !resultDone && c.CaseStatus.Status == CaseClosed {
+		ev, err := NewCaseResultEvent(p.cfg.ClientID, c, origin, now)
+		if err != nil {
+			return oc, fmt.Errorf("case %s: build result: %w", c.CaseID, err)
+		}
+		m, err := p.record(ctx, p.cfg.Topics.Result, TypeCaseResult, ev.EventID, c.CaseID, now, origin, ev)
+		if err != nil {
+			return oc, err
+		}
+		oc.out = append(oc.out, m)
+		id := ev.EventID
+		resultID = &id
+		resultDone = true
+		p.events.Add(ctx, 1, metric.WithAttributes(attribute.String("type", "result"), attribute.String("origin", string(origin))))
+	}
+
+	if !changed && resultDone == (tracked && prev.result) {
+		return oc, nil // nothing new: no state write either
+	}
+	st := StateAfter(c, statusID, resultID, now)
+	m, err := p.record(ctx, p.cfg.Topics.State, TypeCaseState, statusID, c.CaseID, now, origin, st)
+	if err != nil {
+		return oc, err
+	}
+	oc.out = append(oc.out, m)
+	oc.memo = memoOf(key, resultDone)
+	oc.keep = true
+	return oc, nil
+}
+
+// record encodes one event as a keyed Kafka message with CloudEvents
+// headers and the current trace context.
+func (p *Processor) record(ctx context.Context, topic, ceType, id, caseID string, t time.Time, origin Origin, v any) (Message, error) {
+	val, err := p.codec.Encode(ctx, topic, v)
+	if err != nil {
+		return Message{}, fmt.Errorf("encode %s: %w", ceType, err)
+	}
+	m := Message{Topic: topic, Key: []byte(caseID), Value: val, Headers: EventHeaders(ceType, id, p.cfg.ClientID, caseID, t, origin), Time: t}
+	otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &m.Headers})
+	return m, nil
+}

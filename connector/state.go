@@ -1,0 +1,209 @@
+package connector
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"sync"
+)
+
+// memo is what the processor remembers of one case: a fingerprint of the
+// identification state it last emitted, whether the case's result went out,
+// and the previous state in small codes for the next event's "previous"
+// field. It is kept small on purpose (24 bytes) because the processor holds
+// one per tracked case in memory.
+type memo struct {
+	fp         uint64
+	sub        uint16
+	reason     uint16
+	method     uint8
+	status     uint8
+	caseStatus uint8
+	result     bool
+}
+
+// Small code tables for memo. Index 0 means "none or unknown".
+var (
+	memoMethods     = []string{"", string(MethodAutoID), string(MethodBasic), string(MethodEID), string(MethodPhoto), string(MethodVideo)}
+	memoStatuses    = []string{"", StatusStarted, StatusCouponRequested, StatusIncomplete, StatusReviewPending, StatusCancelled, StatusDeclined, StatusSuccess}
+	memoCaseStatus  = []string{"", CaseNew, CaseInProgress, CaseClosed}
+	memoOtherMarker = "other"
+)
+
+func codeOf(table []string, s string) uint8 {
+	if s == "" {
+		return 0
+	}
+	for i, v := range table {
+		if v == s {
+			return uint8(i)
+		}
+	}
+	return 255
+}
+
+func textOf(table []string, c uint8) string {
+	if c == 255 {
+		return memoOtherMarker
+	}
+	if int(c) < len(table) {
+		return table[c]
+	}
+	return ""
+}
+
+// fingerprint hashes an identification state. Two states with the same
+// fingerprint produce the same event ids, so equal fingerprints mean
+// "already emitted".
+func fingerprint(k IdentKey) uint64 {
+	h := fnv.New64a()
+	var buf [8]byte
+	for _, s := range []string{k.CaseStatus, k.Method, k.Status} {
+		binary.BigEndian.PutUint64(buf[:], uint64(len(s)))
+		h.Write(buf[:])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(buf[:], uint64(int64(k.SubStatus)))
+	h.Write(buf[:])
+	binary.BigEndian.PutUint64(buf[:], uint64(int64(k.Reason)))
+	h.Write(buf[:])
+	var mod int64
+	if !k.Modified.IsZero() {
+		mod = k.Modified.Unix()
+	}
+	binary.BigEndian.PutUint64(buf[:], uint64(mod))
+	h.Write(buf[:])
+	return h.Sum64()
+}
+
+func memoOf(k IdentKey, resultDone bool) memo {
+	return memo{
+		fp:         fingerprint(k),
+		sub:        uint16(k.SubStatus),
+		reason:     uint16(k.Reason),
+		method:     codeOf(memoMethods, k.Method),
+		status:     codeOf(memoStatuses, k.Status),
+		caseStatus: codeOf(memoCaseStatus, k.CaseStatus),
+		result:     resultDone,
+	}
+}
+
+// previous rebuilds the CaseState the memo stands for, as far as needed to
+// fill an event's "previous" field.
+func (m memo) previous(caseID string) *CaseState {
+	st := &CaseState{CaseID: caseID, CaseStatus: textOf(memoCaseStatus, m.caseStatus)}
+	if m.method != 0 {
+		s := textOf(memoMethods, m.method)
+		st.Method = &s
+	}
+	if m.status != 0 {
+		s := textOf(memoStatuses, m.status)
+		st.Status = &s
+		if st.Method != nil {
+			st.StatusType = string(StatusTypeOf(Method(*st.Method), s))
+		}
+	}
+	if m.sub != 0 {
+		v := int32(m.sub)
+		st.SubStatusCode = &v
+	}
+	if m.reason != 0 {
+		v := int32(m.reason)
+		st.SubStatusReasonCode = &v
+	}
+	return st
+}
+
+// identKeyOfState rebuilds the IdentKey a stored CaseState was written for.
+func identKeyOfState(s *CaseState) IdentKey {
+	k := IdentKey{CaseStatus: s.CaseStatus}
+	if s.Method != nil {
+		k.Method = *s.Method
+	}
+	if s.Status != nil {
+		k.Status = *s.Status
+	}
+	if s.SubStatusCode != nil {
+		k.SubStatus = int(*s.SubStatusCode)
+	}
+	if s.SubStatusReasonCode != nil {
+		k.Reason = int(*s.SubStatusReasonCode)
+	}
+	if s.IdentModified != nil {
+		k.Modified = *s.IdentModified
+	}
+	return k
+}
+
+// State is the processor's memory of what it emitted per case, loaded from
+// the compacted state topic at start and updated after every durable write.
+// It is safe for concurrent use.
+type State struct {
+	mu    sync.RWMutex
+	cases map[string]memo
+}
+
+// NewState returns an empty state.
+func NewState() *State { return &State{cases: make(map[string]memo)} }
+
+// Apply records a CaseState read from the state topic; a nil state (a
+// tombstone) forgets the case.
+func (s *State) Apply(caseID string, st *CaseState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st == nil {
+		delete(s.cases, caseID)
+		return
+	}
+	s.cases[caseID] = memoOf(identKeyOfState(st), st.ResultEventID != nil)
+}
+
+// Len is the number of tracked cases.
+func (s *State) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.cases)
+}
+
+func (s *State) get(caseID string) (memo, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.cases[caseID]
+	return m, ok
+}
+
+func (s *State) put(caseID string, m memo) {
+	s.mu.Lock()
+	s.cases[caseID] = m
+	s.mu.Unlock()
+}
+
+// Seen reports whether the case is tracked with the given identification
+// state, and whether its result went out.
+func (s *State) Seen(caseID string, k IdentKey) (same, resultDone bool) {
+	m, ok := s.get(caseID)
+	if !ok {
+		return false, false
+	}
+	return m.fp == fingerprint(k), m.result
+}
+
+// keyOfSnapshot is the IdentKey a reconcile snapshot stands for.
+func keyOfSnapshot(s *StatusSnapshot) IdentKey {
+	k := IdentKey{CaseStatus: s.CaseStatus}
+	if s.Method != nil {
+		k.Method = *s.Method
+	}
+	if s.Status != nil {
+		k.Status = *s.Status
+	}
+	if s.SubStatusCode != nil {
+		k.SubStatus = int(*s.SubStatusCode)
+	}
+	if s.SubStatusReasonCode != nil {
+		k.Reason = int(*s.SubStatusReasonCode)
+	}
+	if s.Modified != nil {
+		k.Modified = *s.Modified
+	}
+	return k
+}

@@ -1,0 +1,163 @@
+package schemas_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/postident-connector/postident-connector/internal/avro/avrotest"
+	"github.com/postident-connector/postident-connector/schemas"
+)
+
+// TestCompatibleWithReleased: every current schema reads data written with
+// every released version (backward) and every released version reads data
+// written with the current one (forward), by the rules of the checker and by
+// an actual round trip of a populated record in both directions.
+func TestCompatibleWithReleased(t *testing.T) {
+	if len(schemas.ReleasedVersions()) == 0 {
+		t.Fatal("no released versions embedded")
+	}
+	for _, version := range schemas.ReleasedVersions() {
+		for name, ev := range avrotest.Events() {
+			t.Run(version+"/"+name, func(t *testing.T) {
+				released, _, ok := schemas.Released(version, name)
+				if !ok {
+					t.Fatalf("%s has no %s", version, name)
+				}
+				current := schemas.All()[name]
+				compat := avro.NewSchemaCompatibility()
+				if err := compat.Compatible(current, released); err != nil {
+					t.Errorf("backward: current cannot read %s data: %v", version, err)
+				}
+				if err := compat.Compatible(released, current); err != nil {
+					t.Errorf("forward: %s cannot read current data: %v", version, err)
+				}
+				roundTrip(t, "backward", released, current, ev)
+				roundTrip(t, "forward", current, released, ev)
+			})
+		}
+	}
+}
+
+// roundTrip writes ev with writer and reads it with reader (through the
+// resolved schema, as a consumer does); every field both schemas know must
+// survive.
+func roundTrip(t *testing.T, dir string, writer, reader avro.Schema, ev any) {
+	t.Helper()
+	data, err := avro.Marshal(writer, ev)
+	if err != nil {
+		t.Fatalf("%s: write: %v", dir, err)
+	}
+	resolved, err := avro.NewSchemaCompatibility().Resolve(reader, writer)
+	if err != nil {
+		t.Fatalf("%s: resolve: %v", dir, err)
+	}
+	got := avrotest.New(ev)
+	if err := avro.Unmarshal(resolved, data, got); err != nil {
+		t.Fatalf("%s: read: %v", dir, err)
+	}
+	if writer.Fingerprint() == reader.Fingerprint() {
+		if d := avrotest.Diff(ev, got); d != "" {
+			t.Fatalf("%s: %s", dir, d)
+		}
+		return
+	}
+	// Different versions: compare the fields both sides have.
+	if d := avrotest.Diff(project(ev, writer, reader), project(got, writer, reader)); d != "" {
+		t.Fatalf("%s: %s", dir, d)
+	}
+}
+
+// project keeps only top-level fields named in both schemas; enough for
+// the additive changes the compatibility rules allow.
+func project(v any, a, b avro.Schema) any {
+	keep := map[string]bool{}
+	for _, f := range a.(*avro.RecordSchema).Fields() {
+		keep[f.Name()] = true
+	}
+	both := map[string]bool{}
+	for _, f := range b.(*avro.RecordSchema).Fields() {
+		if keep[f.Name()] {
+			both[f.Name()] = true
+		}
+	}
+	rv := reflect.ValueOf(v).Elem()
+	out := reflect.New(rv.Type())
+	for i := range rv.NumField() {
+		if both[strings.Split(rv.Type().Field(i).Tag.Get("avro"), ",")[0]] {
+			out.Elem().Field(i).Set(rv.Field(i))
+		}
+	}
+	return out.Interface()
+}
+
+// TestCompatibilityCheckCatchesBreaks proves the test above would fail: a
+// field added without default breaks backward compatibility, a field
+// removed that had no default breaks forward compatibility, a changed type
+// breaks both, while a field added with a default breaks nothing.
+func TestCompatibilityCheckCatchesBreaks(t *testing.T) {
+	src := schemas.Source(schemas.NameCaseState)
+	const anchor = `    {"name": "updatedAt"`
+	if !strings.Contains(src, anchor) {
+		t.Fatal("anchor not found in case-state.avsc")
+	}
+	withField := func(field string) string {
+		return strings.Replace(src, anchor, "    "+field+",\n"+anchor, 1)
+	}
+	removeField := func(name string) string {
+		start := strings.Index(src, `    {"name": "`+name+`"`)
+		end := start + strings.Index(src[start:], "\n") + 1
+		return src[:start] + src[end:]
+	}
+	tests := []struct {
+		name              string
+		next              string
+		backward, forward bool
+	}{
+		{"add with default", withField(`{"name": "note", "type": ["null", "string"], "default": null, "doc": "x"}`), true, true},
+		{"add without default", withField(`{"name": "note", "type": "string", "doc": "x"}`), false, true},
+		{"remove without default", removeField("lastStatusEventId"), true, false},
+		{"remove with default", removeField("resultEventId"), true, true},
+		{"change type", strings.Replace(src, `{"name": "caseStatus", "type": "string"`, `{"name": "caseStatus", "type": "int"`, 1), false, false},
+	}
+	released, _, _ := schemas.Released(schemas.ReleasedVersions()[0], schemas.NameCaseState)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.next == src {
+				t.Fatal("edit did not apply")
+			}
+			next, err := schemas.Parse(tt.next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compat := avro.NewSchemaCompatibility()
+			if got := compat.Compatible(next, released) == nil; got != tt.backward {
+				t.Errorf("backward = %v, want %v", got, tt.backward)
+			}
+			if got := compat.Compatible(released, next) == nil; got != tt.forward {
+				t.Errorf("forward = %v, want %v", got, tt.forward)
+			}
+		})
+	}
+}
+
+func TestKnownAndReleased(t *testing.T) {
+	for _, name := range schemas.Names() {
+		known := schemas.Known(name)
+		if len(known) == 0 || known[0] != schemas.All()[name] {
+			t.Errorf("%s: Known does not start with the current schema", name)
+		}
+		_, src, ok := schemas.Released("v1", name)
+		if !ok || src == "" {
+			t.Errorf("%s: no v1 source", name)
+		}
+	}
+	if _, _, ok := schemas.Released("v0", schemas.NameCaseState); ok {
+		t.Error("v0 exists")
+	}
+	if schemas.Source("Nope") != "" || schemas.Known("Nope") != nil {
+		t.Error("unknown name answers")
+	}
+}
