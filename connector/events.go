@@ -3,7 +3,6 @@ package connector
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"time"
 )
@@ -127,18 +126,18 @@ type PreviousState struct {
 // it goes to the result topic only. Binary record data (documentData) never
 // travels in it.
 type CaseResultEvent struct {
-	EventID               string                    `avro:"eventId" json:"eventId"`
-	ClientID              string                    `avro:"clientId" json:"clientId"`
-	CaseID                string                    `avro:"caseId" json:"caseId"`
-	ReferenceID           *string                   `avro:"referenceId" json:"referenceId"`
-	CaseStatus            EventCaseStatus           `avro:"caseStatus" json:"caseStatus"`
-	OrderData             *EventOrderData           `avro:"orderData" json:"orderData"`
-	ContactData           *EventContactDataResult   `avro:"contactData" json:"contactData"`
-	PrimaryIdentification EventIdentificationResult `avro:"primaryIdentification" json:"primaryIdentification"`
-	AccountingData        *EventAccountingData      `avro:"accountingData" json:"accountingData"`
-	StatusType            string                    `avro:"statusType" json:"statusType"`
-	ObservedAt            time.Time                 `avro:"observedAt" json:"observedAt"`
-	Origin                string                    `avro:"origin" json:"origin"`
+	EventID               string                     `avro:"eventId" json:"eventId"`
+	ClientID              string                     `avro:"clientId" json:"clientId"`
+	CaseID                string                     `avro:"caseId" json:"caseId"`
+	ReferenceID           *string                    `avro:"referenceId" json:"referenceId"`
+	CaseStatus            EventCaseStatus            `avro:"caseStatus" json:"caseStatus"`
+	OrderData             *EventOrderData            `avro:"orderData" json:"orderData"`
+	ContactData           *EventContactDataResult    `avro:"contactData" json:"contactData"`
+	PrimaryIdentification *EventIdentificationResult `avro:"primaryIdentification" json:"primaryIdentification"`
+	AccountingData        *EventAccountingData       `avro:"accountingData" json:"accountingData"`
+	StatusType            string                     `avro:"statusType" json:"statusType"`
+	ObservedAt            time.Time                  `avro:"observedAt" json:"observedAt"`
+	Origin                string                     `avro:"origin" json:"origin"`
 }
 
 // EventCaseStatus is guide 8.3.
@@ -624,14 +623,15 @@ func StateAfter(c *CaseResult, statusEventID string, resultEventID *string, now 
 }
 
 // NewCaseResultEvent maps c with its primary identification (c.Primary())
-// field by field into a result event. It fails when the case has no
-// identification. Record bytes (documentData) are left out.
+// field by field into a result event. A case closed before any
+// identification started (expired) has a nil PrimaryIdentification. Record
+// bytes (documentData) are left out.
 func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedAt time.Time) (*CaseResultEvent, error) {
 	id := c.Primary()
-	if id == nil {
-		return nil, fmt.Errorf("case %s has no identification to report", c.CaseID)
+	s := identState{statusType: StatusTypeNone}
+	if id != nil {
+		s = identStateOf(id)
 	}
-	s := identStateOf(id)
 	ev := &CaseResultEvent{
 		EventID:     ResultEventID(clientID, c.CaseID, IdentKeyOf(c)),
 		ClientID:    clientID,
@@ -646,7 +646,12 @@ func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedA
 		},
 		OrderData:   orderDataOf(c.OrderData),
 		ContactData: contactDataOf(c.ContactData),
-		PrimaryIdentification: EventIdentificationResult{
+		StatusType:  string(s.statusType),
+		ObservedAt:  msUTC(observedAt),
+		Origin:      string(origin),
+	}
+	if id != nil {
+		ev.PrimaryIdentification = &EventIdentificationResult{
 			IdentificationMethod: string(id.IdentificationMethod),
 			IdentificationStatus: EventIdentificationStatus{
 				Status:              id.IdentificationStatus.Status,
@@ -664,10 +669,7 @@ func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedA
 			AdditionalDataBasic:    basicOf(id.AdditionalDataBasic),
 			AdditionalDataEid:      eidOf(id.AdditionalDataEid),
 			AdditionalDataVideo:    videoOf(id.AdditionalDataVideo),
-		},
-		StatusType: string(s.statusType),
-		ObservedAt: msUTC(observedAt),
-		Origin:     string(origin),
+		}
 	}
 	if a := c.AccountingData; a != nil {
 		ev.AccountingData = &EventAccountingData{

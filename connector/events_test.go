@@ -159,7 +159,7 @@ func TestNewCaseResultEventGuideSample(t *testing.T) {
 				Country:       &FieldValue{"DEU", FieldMatch},
 			},
 		},
-		PrimaryIdentification: EventIdentificationResult{
+		PrimaryIdentification: &EventIdentificationResult{
 			IdentificationMethod: "video",
 			IdentificationStatus: EventIdentificationStatus{
 				Status:             StatusSuccess,
@@ -252,10 +252,16 @@ func TestNewCaseResultEventFull(t *testing.T) {
 	}
 }
 
-func TestNewCaseResultEventNeedsIdentification(t *testing.T) {
-	c := &CaseResult{CaseID: "NEW000000001", CaseStatus: CaseStatus{Status: CaseNew}}
-	if _, err := NewCaseResultEvent("1234ABCD", c, OriginWebhook, evObservedAt); err == nil || !strings.Contains(err.Error(), "NEW000000001") {
-		t.Fatalf("err = %v", err)
+// A case that expired before any identification started is closed without
+// one: its result has no primary identification, and still an id.
+func TestNewCaseResultEventWithoutIdentification(t *testing.T) {
+	c := &CaseResult{CaseID: "NEW000000001", CaseStatus: CaseStatus{Status: CaseClosed}}
+	ev, err := NewCaseResultEvent("1234ABCD", c, OriginWebhook, evObservedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.PrimaryIdentification != nil || ev.StatusType != string(StatusTypeNone) || ev.EventID == "" || ev.CaseStatus.Status != CaseClosed {
+		t.Fatalf("event = %+v", ev)
 	}
 }
 

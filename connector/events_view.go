@@ -2,7 +2,7 @@ package connector
 
 // Method is the primary identification's method, or nil.
 func (e *CaseResultEvent) Method() *string {
-	if e.PrimaryIdentification.IdentificationMethod == "" {
+	if e.PrimaryIdentification == nil || e.PrimaryIdentification.IdentificationMethod == "" {
 		return nil
 	}
 	return &e.PrimaryIdentification.IdentificationMethod
@@ -10,7 +10,7 @@ func (e *CaseResultEvent) Method() *string {
 
 // Status is the primary identification's status, or nil.
 func (e *CaseResultEvent) Status() *string {
-	if e.PrimaryIdentification.IdentificationStatus.Status == "" {
+	if e.PrimaryIdentification == nil || e.PrimaryIdentification.IdentificationStatus.Status == "" {
 		return nil
 	}
 	return &e.PrimaryIdentification.IdentificationStatus.Status
@@ -26,7 +26,8 @@ func (e *CaseResultEvent) PersonFields() (first, last, birthDate string) {
 		}
 		return f.Value
 	}
-	if d := e.PrimaryIdentification.IdentificationDocument; d != nil {
+	if e.PrimaryIdentification != nil && e.PrimaryIdentification.IdentificationDocument != nil {
+		d := e.PrimaryIdentification.IdentificationDocument
 		first, last, birthDate = val(d.FirstName), val(d.LastName), val(d.BirthDate)
 	}
 	if c := e.ContactData; c != nil {

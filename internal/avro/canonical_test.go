@@ -128,7 +128,7 @@ func TestCanonicalFormOfSchemas(t *testing.T) {
 func TestFingerprintsMatchFastavro(t *testing.T) {
 	want := map[string]string{
 		schemas.NameStatusChanged: "7cb9ab5dcc7c9d67",
-		schemas.NameCaseResult:    "4c56130663f55218",
+		schemas.NameCaseResult:    "959940b780a4a4fa",
 		schemas.NameNotification:  "365dfab33bf342eb",
 		schemas.NameCaseState:     "389ef5d0ec1b3e38",
 	}

@@ -154,7 +154,7 @@ func CaseResult() *connector.CaseResultEvent {
 			Epost:       fv("erika@epost.example", "change"),
 			Address:     addressResult(),
 		},
-		PrimaryIdentification: connector.EventIdentificationResult{
+		PrimaryIdentification: &connector.EventIdentificationResult{
 			IdentificationMethod: "video",
 			IdentificationStatus: connector.EventIdentificationStatus{
 				Status:              "declined",

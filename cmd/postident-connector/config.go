@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/postident-connector/postident-connector/connector"
+)
+
+// Config is the connector's configuration, read from the environment. Every
+// variable can also be read from a file named by NAME_FILE (for secrets
+// mounted as files); NAME itself wins when both are set.
+type Config struct {
+	Postident PostidentConfig
+	Kafka     KafkaConfig
+	Registry  RegistryConfig
+	Topics    TopicsConfig
+	Webhook   WebhookConfig
+
+	// AdminAddr serves /healthz, /readyz and /metrics; default ":9090".
+	AdminAddr string `env:"ADMIN_ADDR, default=:9090"`
+	// Roles to run: webhook, processor, reconciler, archiver; default all.
+	Roles []string `env:"ROLES, default=webhook,processor,reconciler,archiver"`
+	// ReconcileInterval between reconcile runs; default 5m.
+	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL, default=5m"`
+	// ReconcileLookback is how far back (by creation date) the reconciler
+	// lists; default 150 days (3600h), POSTIDENT's longest retention.
+	ReconcileLookback time.Duration `env:"RECONCILE_LOOKBACK, default=3600h"`
+	// ArchiveEnabled turns the archiver role on; default true.
+	ArchiveEnabled bool `env:"ARCHIVE_ENABLED, default=true"`
+	// ArchiveSourceTopic, when set, makes the archiver wait for downstream
+	// acknowledgements on this topic instead of reading the result topic.
+	ArchiveSourceTopic string `env:"ARCHIVE_SOURCE_TOPIC"`
+	// ArchiveLinger is how long a partial archive batch waits; default 2s.
+	ArchiveLinger time.Duration `env:"ARCHIVE_LINGER, default=2s"`
+	// ProcessorParallelism bounds concurrent POSTIDENT fetches; default 8.
+	ProcessorParallelism int `env:"PROCESSOR_PARALLELISM, default=8"`
+	// LogLevel is debug, info, warn or error; default info.
+	LogLevel string `env:"LOG_LEVEL, default=info"`
+	// LogFormat is json or text; default json.
+	LogFormat string `env:"LOG_FORMAT, default=json"`
+	// ShutdownTimeout bounds a graceful shutdown; default 20s.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=20s"`
+}
+
+// PostidentConfig is the SCR-Ident account.
+type PostidentConfig struct {
+	// BaseURL up to and including /api/scr/v1; default production.
+	BaseURL  string `env:"POSTIDENT_BASE_URL, default=https://postident.deutschepost.de/api/scr/v1"`
+	ClientID string `env:"POSTIDENT_CLIENT_ID"`
+	Username string `env:"POSTIDENT_USERNAME"`
+	Password string `env:"POSTIDENT_PASSWORD"`
+	// PrivateKeyFile is the RSA private key (PEM, PKCS#1 or PKCS#8) whose
+	// public half POSTIDENT encrypts results with.
+	PrivateKeyFile string `env:"POSTIDENT_PRIVATE_KEY_FILE"`
+	// DataPassword keys the x-scr-keyhash HMAC.
+	DataPassword string `env:"POSTIDENT_DATA_PASSWORD"`
+	// RequireEncryption: "true", "false" or "auto" (default): auto requires
+	// encryption everywhere but on the integration host and loopback.
+	RequireEncryption string `env:"POSTIDENT_REQUIRE_ENCRYPTION, default=auto"`
+	// PartnerMode reads status only and emits status events only (guide 9).
+	PartnerMode bool `env:"POSTIDENT_PARTNER_MODE, default=false"`
+	// Timeout per HTTP attempt; default 10s.
+	Timeout time.Duration `env:"POSTIDENT_TIMEOUT, default=10s"`
+	// MaxConns bounds connections to POSTIDENT; default 16.
+	MaxConns int `env:"POSTIDENT_MAX_CONNS, default=16"`
+}
+
+// KafkaConfig is the Kafka cluster.
+type KafkaConfig struct {
+	// Brokers is a comma list of host:port; default localhost:9092.
+	Brokers  []string `env:"KAFKA_BROKERS, default=localhost:9092"`
+	ClientID string   `env:"KAFKA_CLIENT_ID, default=postident-connector"`
+	// GroupPrefix names the consumer groups: PREFIX.processor,
+	// PREFIX.archiver, PREFIX.reconciler-lease; default postident-connector.
+	GroupPrefix string `env:"KAFKA_GROUP_PREFIX, default=postident-connector"`
+	// Partitions of topics the connector creates; default 6.
+	Partitions int `env:"KAFKA_TOPIC_PARTITIONS, default=6"`
+	// ReplicationFactor of topics the connector creates; default 3
+	// (1 in dev mode).
+	ReplicationFactor int `env:"KAFKA_REPLICATION_FACTOR, default=3"`
+	// CreateTopics creates missing topics on start; default true.
+	CreateTopics bool `env:"KAFKA_CREATE_TOPICS, default=true"`
+	// Retention of the status and notification topics; default 7 days.
+	Retention time.Duration `env:"KAFKA_RETENTION, default=168h"`
+
+	TLSEnabled            bool   `env:"KAFKA_TLS_ENABLED, default=false"`
+	TLSCAFile             string `env:"KAFKA_TLS_CA_FILE"`
+	TLSCertFile           string `env:"KAFKA_TLS_CERT_FILE"`
+	TLSKeyFile            string `env:"KAFKA_TLS_KEY_FILE"`
+	TLSInsecureSkipVerify bool   `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY, default=false"`
+
+	// SASLMechanism is "", PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	SASLMechanism string `env:"KAFKA_SASL_MECHANISM"`
+	SASLUsername  string `env:"KAFKA_SASL_USERNAME"`
+	SASLPassword  string `env:"KAFKA_SASL_PASSWORD"`
+}
+
+// RegistryConfig is the optional Confluent-compatible schema registry.
+type RegistryConfig struct {
+	// URL of the registry; empty: Avro single-object encoding, no registry.
+	URL      string `env:"SCHEMA_REGISTRY_URL"`
+	Username string `env:"SCHEMA_REGISTRY_USERNAME"`
+	Password string `env:"SCHEMA_REGISTRY_PASSWORD"`
+	// AutoRegister registers the schemas on first use; default true.
+	AutoRegister bool `env:"SCHEMA_REGISTRY_AUTO_REGISTER, default=true"`
+}
+
+// TopicsConfig names the topics.
+type TopicsConfig struct {
+	Status        string `env:"TOPIC_STATUS, default=postident.case-status-changed.v1"`
+	Result        string `env:"TOPIC_RESULT, default=postident.case-result.v1"`
+	Notifications string `env:"TOPIC_NOTIFICATIONS, default=postident.notifications.v1"`
+	State         string `env:"TOPIC_STATE, default=postident.case-state.v1"`
+	Records       string `env:"TOPIC_RECORDS, default=postident.case-records.v1"`
+	// Lease is the one-partition topic whose consumer group elects the
+	// single active reconciler.
+	Lease string `env:"TOPIC_LEASE, default=postident.reconciler-lease.v1"`
+}
+
+// WebhookConfig is the POSTIDENT-facing ingress.
+type WebhookConfig struct {
+	Addr     string `env:"WEBHOOK_ADDR, default=:8080"`
+	Path     string `env:"WEBHOOK_PATH, default=/postident/webhook"`
+	Username string `env:"WEBHOOK_USERNAME"`
+	Password string `env:"WEBHOOK_PASSWORD"`
+	// AllowUnauthenticated lets the webhook run without Basic auth outside
+	// dev mode; default false.
+	AllowUnauthenticated bool `env:"WEBHOOK_ALLOW_UNAUTHENTICATED, default=false"`
+	// AllowedCIDRs limits source addresses; empty allows any. POSTIDENT's
+	// production senders: 165.72.200.13/32,199.40.127.49/32,156.137.9.65/32.
+	AllowedCIDRs []string `env:"WEBHOOK_ALLOWED_CIDRS"`
+	// TrustedProxies whose X-Forwarded-For is believed.
+	TrustedProxies []string `env:"WEBHOOK_TRUSTED_PROXIES"`
+	TLSCertFile    string   `env:"WEBHOOK_TLS_CERT_FILE"`
+	TLSKeyFile     string   `env:"WEBHOOK_TLS_KEY_FILE"`
+	// MaxInFlight webhooks before shedding load with 503; default 1024.
+	MaxInFlight int `env:"WEBHOOK_MAX_IN_FLIGHT, default=1024"`
+	// RateLimit per second (0: none) before answering 429.
+	RateLimit float64 `env:"WEBHOOK_RATE_LIMIT, default=0"`
+	// Deadline for Kafka to acknowledge before answering 503; default 1.5s.
+	Deadline time.Duration `env:"WEBHOOK_DEADLINE, default=1500ms"`
+}
+
+// fileLookuper reads NAME from the environment, or else the file named by
+// NAME_FILE, so secrets can be mounted as files.
+type fileLookuper struct{ errs *[]error }
+
+func (l fileLookuper) Lookup(key string) (string, bool) {
+	if v, ok := os.LookupEnv(key); ok {
+		return v, true
+	}
+	path, ok := os.LookupEnv(key + "_FILE")
+	if !ok || path == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		*l.errs = append(*l.errs, fmt.Errorf("%s_FILE: %w", key, err))
+		return "", false
+	}
+	return strings.TrimRight(string(b), "\r\n"), true
+}
+
+// LoadConfig reads the configuration from the environment.
+func LoadConfig(ctx context.Context) (*Config, error) {
+	var errs []error
+	return loadConfig(ctx, fileLookuper{&errs}, &errs)
+}
+
+// loadConfigFrom reads the configuration from a map (tests).
+func loadConfigFrom(ctx context.Context, env map[string]string) (*Config, error) {
+	var errs []error
+	return loadConfig(ctx, envconfig.MapLookuper(env), &errs)
+}
+
+func loadConfig(ctx context.Context, l envconfig.Lookuper, errsp *[]error) (*Config, error) {
+	var cfg Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: l}); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if len(*errsp) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(*errsp...))
+	}
+	return &cfg, nil
+}
+
+// hasRole reports whether role is enabled.
+func (c *Config) hasRole(role string) bool {
+	for _, r := range c.Roles {
+		if strings.EqualFold(strings.TrimSpace(r), role) {
+			return role != "archiver" || c.ArchiveEnabled
+		}
+	}
+	return false
+}
+
+var knownRoles = map[string]bool{"webhook": true, "processor": true, "reconciler": true, "archiver": true}
+
+// Validate checks the configuration and says what to change.
+func (c *Config) Validate(devMode bool) error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	for _, r := range c.Roles {
+		if !knownRoles[strings.ToLower(strings.TrimSpace(r))] {
+			add("ROLES: unknown role %q (use webhook, processor, reconciler, archiver)", r)
+		}
+	}
+	if c.Postident.ClientID == "" {
+		add("POSTIDENT_CLIENT_ID is required (the client id Deutsche Post gave you, e.g. 1234ABCD)")
+	}
+	if c.Postident.Username == "" || c.Postident.Password == "" {
+		add("POSTIDENT_USERNAME and POSTIDENT_PASSWORD are required (the SCR-Ident API credentials)")
+	}
+	if u, err := url.Parse(c.Postident.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		add("POSTIDENT_BASE_URL must be an absolute http(s) URL up to and including /api/scr/v1")
+	}
+	switch strings.ToLower(c.Postident.RequireEncryption) {
+	case "auto", "true", "false":
+	default:
+		add("POSTIDENT_REQUIRE_ENCRYPTION must be auto, true or false")
+	}
+	if c.requireEncryption() && c.Postident.PrivateKeyFile == "" {
+		add("POSTIDENT_PRIVATE_KEY_FILE is required: POSTIDENT encrypts results in production (set POSTIDENT_REQUIRE_ENCRYPTION=false only for an integration environment without encryption)")
+	}
+	if c.Postident.PrivateKeyFile != "" && c.Postident.DataPassword == "" {
+		add("POSTIDENT_DATA_PASSWORD is required with POSTIDENT_PRIVATE_KEY_FILE (it keys the x-scr-keyhash header)")
+	}
+	if c.Postident.PartnerMode && c.ArchiveEnabled && c.hasRole("archiver") {
+		add("POSTIDENT_PARTNER_MODE=true reads status only: partner accounts cannot archive, set ARCHIVE_ENABLED=false or remove archiver from ROLES")
+	}
+	if len(c.Kafka.Brokers) == 0 && !devMode {
+		add("KAFKA_BROKERS is required (comma list of host:port)")
+	}
+	switch strings.ToUpper(c.Kafka.SASLMechanism) {
+	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+	default:
+		add("KAFKA_SASL_MECHANISM must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	}
+	if !devMode && c.hasRole("webhook") && c.Webhook.Username == "" && !c.Webhook.AllowUnauthenticated {
+		add("WEBHOOK_USERNAME and WEBHOOK_PASSWORD are required so that only POSTIDENT can call the webhook (configure the same Basic auth for your client id at POSTIDENT), or set WEBHOOK_ALLOW_UNAUTHENTICATED=true to accept anyone")
+	}
+	if _, err := parsePrefixes(c.Webhook.AllowedCIDRs); err != nil {
+		add("WEBHOOK_ALLOWED_CIDRS: %v", err)
+	}
+	if _, err := parsePrefixes(c.Webhook.TrustedProxies); err != nil {
+		add("WEBHOOK_TRUSTED_PROXIES: %v", err)
+	}
+	if (c.Webhook.TLSCertFile == "") != (c.Webhook.TLSKeyFile == "") {
+		add("WEBHOOK_TLS_CERT_FILE and WEBHOOK_TLS_KEY_FILE go together")
+	}
+	if c.ReconcileInterval < time.Second {
+		add("RECONCILE_INTERVAL must be at least 1s")
+	}
+	return errors.Join(errs...)
+}
+
+// requireEncryption resolves POSTIDENT_REQUIRE_ENCRYPTION=auto: only the
+// integration host and loopback may answer in plain JSON.
+func (c *Config) requireEncryption() bool {
+	switch strings.ToLower(c.Postident.RequireEncryption) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	u, err := url.Parse(c.Postident.BaseURL)
+	if err != nil {
+		return true
+	}
+	host := u.Hostname()
+	if host == "localhost" || host == "postident-itu.deutschepost.de" {
+		return false
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
+		return false
+	}
+	return true
+}
+
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// topics maps the configuration to the pipeline's topic names.
+func (c *Config) topics() connector.Topics {
+	return connector.Topics{Status: c.Topics.Status, Result: c.Topics.Result, Notifications: c.Topics.Notifications, State: c.Topics.State, Records: c.Topics.Records}
+}
+
+// kafkaTLS builds the TLS configuration for Kafka, or nil when off.
+func (c *Config) kafkaTLS() (*tls.Config, error) {
+	k := c.Kafka
+	if !k.TLSEnabled {
+		return nil, nil
+	}
+	t := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: k.TLSInsecureSkipVerify} //nolint:gosec // opt-in by the operator, documented
+	if k.TLSCAFile != "" {
+		pem, err := os.ReadFile(k.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("KAFKA_TLS_CA_FILE holds no PEM certificate")
+		}
+		t.RootCAs = pool
+	}
+	if k.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(k.TLSCertFile, k.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("KAFKA_TLS_CERT_FILE/KAFKA_TLS_KEY_FILE: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
+}

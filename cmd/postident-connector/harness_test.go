@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/kafka"
+	"github.com/postident-connector/postident-connector/internal/kafkatest"
+	"github.com/postident-connector/postident-connector/internal/sim"
+	"github.com/postident-connector/postident-connector/internal/telemetry"
+)
+
+// The end-to-end harness: the simulator over HTTP, the connector's App with
+// all roles, and Kafka (kfake, or the broker in KAFKA_BROKERS), each test on
+// its own topics and consumer groups.
+
+var (
+	keyOnce sync.Once
+	testKey *rsa.PrivateKey
+)
+
+// e2eKey is one RSA key for all tests of the binary (generation is slow).
+func e2eKey(t testing.TB) *rsa.PrivateKey {
+	keyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		testKey = k
+	})
+	return testKey
+}
+
+const (
+	e2eClient    = "E2ECLIENT1"
+	e2eUser      = "e2e"
+	e2ePassword  = "e2e-password"
+	e2eData      = "e2e-data-password"
+	e2eHookUser  = "postident"
+	e2eHookPass  = "e2e-hook-password"
+	e2eHookPath  = "/postident/webhook"
+	e2eSimSeed   = 42
+	e2eTimeScale = 3600
+)
+
+type envOpts struct {
+	webhookTypes []connector.StatusType // nil: the sim's default
+	env          map[string]string      // extra connector configuration
+	roles        string                 // default all
+	noStart      bool
+}
+
+type e2eEnv struct {
+	t       *testing.T
+	ctx     context.Context
+	brokers []string
+	sim     *sim.Sim
+	simSrv  *httptest.Server
+	cfgEnv  map[string]string
+	hookURL string
+
+	mu     sync.Mutex
+	app    *App
+	cancel context.CancelFunc
+	done   chan error
+	hookLn net.Listener
+	codec  *avro.Codec
+}
+
+func newE2E(t *testing.T, o envOpts) *e2eEnv {
+	t.Helper()
+	ctx := kafkatest.Context(t, 4*time.Minute)
+	e := &e2eEnv{t: t, ctx: ctx, brokers: kafkatest.Brokers(t)}
+	// The webhook listener is made first so the simulator knows where to
+	// call; each App start reuses its address.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookAddr := ln.Addr().String()
+	ln.Close()
+	e.hookURL = "http://" + hookAddr + e2eHookPath
+	sc := sim.Config{ClientID: e2eClient, Username: e2eUser, Password: e2ePassword, DataPassword: e2eData, RequireEncryption: true,
+		WebhookURL: e.hookURL, WebhookUsername: e2eHookUser, WebhookPassword: e2eHookPass, WebhookReferenceID: true,
+		WebhookTypes: o.webhookTypes, TimeScale: e2eTimeScale, Seed: e2eSimSeed,
+		// The simulated clock runs fast; starting it weeks back keeps every
+		// case in the connector's past, as at POSTIDENT.
+		Now: func() time.Time { return time.Now().Add(-20 * 24 * time.Hour) }}
+	s, err := sim.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim = s
+	e.simSrv = httptest.NewServer(s.Handler())
+	t.Cleanup(func() { e.simSrv.Close(); s.Close() })
+
+	roles := o.roles
+	if roles == "" {
+		roles = "webhook,processor,reconciler,archiver"
+	}
+	e.cfgEnv = map[string]string{
+		"POSTIDENT_BASE_URL":           e.simSrv.URL + "/api/scr/v1",
+		"POSTIDENT_CLIENT_ID":          e2eClient,
+		"POSTIDENT_USERNAME":           e2eUser,
+		"POSTIDENT_PASSWORD":           e2ePassword,
+		"POSTIDENT_DATA_PASSWORD":      e2eData,
+		"POSTIDENT_PRIVATE_KEY_FILE":   "in-memory",
+		"POSTIDENT_REQUIRE_ENCRYPTION": "true",
+		"KAFKA_BROKERS":                strings.Join(e.brokers, ","),
+		"KAFKA_REPLICATION_FACTOR":     "1",
+		"KAFKA_TOPIC_PARTITIONS":       "3",
+		"KAFKA_GROUP_PREFIX":           kafkatest.TopicName(t, "group"),
+		"TOPIC_STATUS":                 kafkatest.TopicName(t, "status"),
+		"TOPIC_RESULT":                 kafkatest.TopicName(t, "result"),
+		"TOPIC_NOTIFICATIONS":          kafkatest.TopicName(t, "notifications"),
+		"TOPIC_STATE":                  kafkatest.TopicName(t, "state"),
+		"TOPIC_LEASE":                  kafkatest.TopicName(t, "lease"),
+		"WEBHOOK_ADDR":                 hookAddr,
+		"WEBHOOK_USERNAME":             e2eHookUser,
+		"WEBHOOK_PASSWORD":             e2eHookPass,
+		"ADMIN_ADDR":                   "127.0.0.1:0",
+		"ROLES":                        roles,
+		"RECONCILE_INTERVAL":           "1h",
+		"ARCHIVE_LINGER":               "200ms",
+		"SHUTDOWN_TIMEOUT":             "10s",
+	}
+	for k, v := range o.env {
+		e.cfgEnv[k] = v
+	}
+	codec, err := avro.New(avro.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.codec = codec
+	if !o.noStart {
+		e.start()
+	}
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *e2eEnv) config() *Config {
+	cfg, err := loadConfigFrom(e.ctx, e.cfgEnv)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cfg
+}
+
+// start runs a fresh App and waits until it is ready.
+func (e *e2eEnv) start() {
+	e.t.Helper()
+	cfg := e.config()
+	log := slog.New(slog.NewTextHandler(testLogWriter(e.t), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app := NewApp(cfg, log, nil)
+	app.privateKey = e2eKey(e.t)
+	var err error
+	// The webhook port may linger briefly after a restart.
+	for i := 0; i < 50; i++ {
+		if app.webhookLn, err = net.Listen("tcp", cfg.Webhook.Addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for app.AdminURL == "" || !ready(app) {
+		select {
+		case err := <-done:
+			cancel()
+			e.t.Fatalf("connector stopped before it was ready: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			e.t.Fatal("connector not ready in 60s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.mu.Lock()
+	e.app, e.cancel, e.done = app, cancel, done
+	e.mu.Unlock()
+}
+
+func ready(app *App) bool {
+	if app.AdminURL == "" || (app.cfg.hasRole("webhook") && app.WebhookURL == "") {
+		return false
+	}
+	resp, err := http.Get(app.AdminURL + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// stop shuts the App down gracefully.
+func (e *e2eEnv) stop() {
+	e.mu.Lock()
+	cancel, done := e.cancel, e.done
+	e.cancel, e.done, e.app = nil, nil, nil
+	e.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			e.t.Errorf("connector stopped with: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		e.t.Error("connector did not stop in 30s")
+	}
+}
+
+// reconcile runs one reconcile pass of the running App, as its reconciler
+// role does on every RECONCILE_INTERVAL.
+func (e *e2eEnv) reconcile() {
+	e.t.Helper()
+	e.mu.Lock()
+	app := e.app
+	e.mu.Unlock()
+	rec, err := connector.NewReconciler(connector.ReconcilerConfig{ClientID: e2eClient, Topics: app.cfg.topics()}, app.src, app.writer, app.codec)
+	if err != nil {
+		e.t.Error(err)
+		return
+	}
+	if _, err := rec.RunOnce(e.ctx); err != nil {
+		e.t.Errorf("reconcile: %v", err)
+	}
+}
+
+// kcfg is a Kafka client configuration for reading the topics back.
+func (e *e2eEnv) kcfg() kafka.Config { return kafka.Config{Brokers: e.brokers, ClientID: "e2e-reader"} }
+
+// statusEvents reads the whole status topic, decoded, keyed by case.
+func (e *e2eEnv) statusEvents() map[string][]connector.CaseStatusChanged {
+	out := map[string][]connector.CaseStatusChanged{}
+	err := kafka.ReadAll(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_STATUS"], func(m connector.Message) error {
+		var ev connector.CaseStatusChanged
+		if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
+			return err
+		}
+		if string(m.Key) != ev.CaseID || string(m.Header("ce_id")) != ev.EventID {
+			e.t.Errorf("status record key %q / ce_id %q disagree with event %s / %s", m.Key, m.Header("ce_id"), ev.CaseID, ev.EventID)
+		}
+		out[ev.CaseID] = append(out[ev.CaseID], ev)
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// results reads the whole result topic, decoded, keyed by case; a case with
+// more than one record keeps all of them in order.
+func (e *e2eEnv) results() map[string][]connector.CaseResultEvent {
+	out := map[string][]connector.CaseResultEvent{}
+	err := kafka.ReadAll(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_RESULT"], func(m connector.Message) error {
+		if m.Value == nil {
+			return nil
+		}
+		var ev connector.CaseResultEvent
+		if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
+			return err
+		}
+		out[ev.CaseID] = append(out[ev.CaseID], ev)
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// eventually polls cond until it holds or the time is up.
+func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last string
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached in %s: %s", what, within, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// testLogWriter sends logs to the test log only when -v is on.
+func testLogWriter(t *testing.T) io.Writer {
+	if testing.Verbose() {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+var _ = telemetry.NewHealth
+
+// collector follows the status and result topics from the start and keeps
+// the decoded events, so tests can wait for them cheaply.
+type collector struct {
+	mu       sync.Mutex
+	statuses map[string][]connector.CaseStatusChanged
+	results  map[string][]connector.CaseResultEvent
+	headers  map[string][]connector.Header // of the last result per case
+}
+
+func (e *e2eEnv) collect() *collector {
+	c := &collector{statuses: map[string][]connector.CaseStatusChanged{}, results: map[string][]connector.CaseResultEvent{}, headers: map[string][]connector.Header{}}
+	ctx, cancel := context.WithCancel(e.ctx)
+	var wg sync.WaitGroup
+	e.t.Cleanup(func() { cancel(); wg.Wait() })
+	for _, topic := range []string{e.cfgEnv["TOPIC_STATUS"], e.cfgEnv["TOPIC_RESULT"]} {
+		r, err := kafka.NewReader(kafka.ReaderConfig{Config: e.kcfg(), GroupID: kafkatest.TopicName(e.t, "collector"), Topic: topic})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.Close()
+			for {
+				m, err := r.Fetch(ctx)
+				if err != nil {
+					return
+				}
+				if m.Value == nil {
+					continue
+				}
+				c.mu.Lock()
+				if topic == e.cfgEnv["TOPIC_STATUS"] {
+					var ev connector.CaseStatusChanged
+					if err := e.codec.Decode(ctx, m.Value, &ev); err != nil {
+						e.t.Errorf("decode status event: %v", err)
+					}
+					c.statuses[ev.CaseID] = append(c.statuses[ev.CaseID], ev)
+				} else {
+					var ev connector.CaseResultEvent
+					if err := e.codec.Decode(ctx, m.Value, &ev); err != nil {
+						e.t.Errorf("decode result: %v", err)
+					}
+					c.results[ev.CaseID] = append(c.results[ev.CaseID], ev)
+					c.headers[ev.CaseID] = m.Headers
+				}
+				c.mu.Unlock()
+			}
+		}()
+	}
+	return c
+}
+
+func (c *collector) statusCount(caseID string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.statuses[caseID])
+}
+
+func (c *collector) snapshot() (map[string][]connector.CaseStatusChanged, map[string][]connector.CaseResultEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := make(map[string][]connector.CaseStatusChanged, len(c.statuses))
+	for k, v := range c.statuses {
+		st[k] = append([]connector.CaseStatusChanged(nil), v...)
+	}
+	rs := make(map[string][]connector.CaseResultEvent, len(c.results))
+	for k, v := range c.results {
+		rs[k] = append([]connector.CaseResultEvent(nil), v...)
+	}
+	return st, rs
+}
