@@ -110,13 +110,9 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 			until = cfg.CreatedUntil
 		}
 		var ws ReconcileStats
-		// The list windows are inclusive; stop one second short so that a
-		// case created on a boundary is listed once.
-		listUntil := until.Add(-time.Second)
-		if !until.Before(cfg.CreatedUntil) {
-			listUntil = until
-		}
-		err := ListWindows(ctx, src, q, from, listUntil, &ws, func(cases []CaseResult) error {
+		// Windows share their boundary second (see ListWindows): a case
+		// created on it is emitted twice, with the same ids.
+		err := ListWindows(ctx, src, q, from, until, &ws, func(cases []CaseResult) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

@@ -61,6 +61,7 @@ type envOpts struct {
 	env          map[string]string      // extra connector configuration
 	roles        string                 // default all
 	noStart      bool
+	noWebhook    bool // the simulator sends no webhooks (an account without them)
 }
 
 type e2eEnv struct {
@@ -99,6 +100,9 @@ func newE2E(t *testing.T, o envOpts) *e2eEnv {
 		// The simulated clock runs fast; starting it weeks back keeps every
 		// case in the connector's past, as at POSTIDENT.
 		Now: func() time.Time { return time.Now().Add(-20 * 24 * time.Hour) }}
+	if o.noWebhook {
+		sc.WebhookURL = ""
+	}
 	s, err := sim.New(sc)
 	if err != nil {
 		t.Fatal(err)
