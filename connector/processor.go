@@ -279,9 +279,17 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork) (outcome, error
 	if origin == "" {
 		origin = OriginWebhook
 	}
-	// Continue the trace of the (last) notification.
-	ctx = otel.GetTextMapPropagator().Extract(ctx, HeaderCarrier{Headers: &w.msgs[len(w.msgs)-1].Headers})
-	ctx, span := p.tracer.Start(ctx, "processor.case", trace.WithAttributes(
+	// Continue the trace of the last notification, and link the traces of
+	// the others handled together with it.
+	prop := otel.GetTextMapPropagator()
+	var links []trace.Link
+	for _, m := range w.msgs[:len(w.msgs)-1] {
+		if sc := trace.SpanContextFromContext(prop.Extract(ctx, HeaderCarrier{Headers: &m.Headers})); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	ctx = prop.Extract(ctx, HeaderCarrier{Headers: &w.msgs[len(w.msgs)-1].Headers})
+	ctx, span := p.tracer.Start(ctx, "processor.case", trace.WithLinks(links...), trace.WithAttributes(
 		attribute.String("postident.case_id", w.caseID),
 		attribute.String("postident.origin", string(origin)),
 		attribute.Int("postident.notifications", len(w.notes))))

@@ -14,6 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
@@ -241,6 +245,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 				return err
 			}
 			defer r.Close()
+			a.observeLag("processor", r)
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,
 				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log}, a.src, a.writer, a.codec, a.state)
 			if err != nil {
@@ -274,6 +279,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 				return err
 			}
 			defer r.Close()
+			a.observeLag("archiver", r)
 			arc, err := connector.NewArchiver(connector.ArchiverConfig{Linger: a.cfg.ArchiveLinger, Logger: a.log}, a.src)
 			if err != nil {
 				return err
@@ -288,6 +294,20 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 			}
 			return nil
 		}, nil)
+	}
+}
+
+// observeLag exports the reader's consumer lag as postident_consumer_lag.
+func (a *App) observeLag(role string, r *kafka.Reader) {
+	group := attribute.String("group", a.cfg.Kafka.GroupPrefix+"."+role)
+	_, err := otel.Meter("github.com/postident-connector/postident-connector/cmd/postident-connector").Int64ObservableGauge("postident_consumer_lag",
+		metric.WithDescription("Messages behind the end of the topic, per consumer group (this replica's partitions)."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(r.Lag(), metric.WithAttributes(group))
+			return nil
+		}))
+	if err != nil {
+		a.log.Warn("consumer lag metric unavailable", "err", err)
 	}
 }
 

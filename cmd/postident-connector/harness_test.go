@@ -62,6 +62,7 @@ type envOpts struct {
 	roles        string                 // default all
 	noStart      bool
 	noWebhook    bool // the simulator sends no webhooks (an account without them)
+	tel          *telemetry.Telemetry
 }
 
 type e2eEnv struct {
@@ -79,12 +80,13 @@ type e2eEnv struct {
 	done   chan error
 	hookLn net.Listener
 	codec  *avro.Codec
+	tel    *telemetry.Telemetry
 }
 
 func newE2E(t *testing.T, o envOpts) *e2eEnv {
 	t.Helper()
 	ctx := kafkatest.Context(t, 4*time.Minute)
-	e := &e2eEnv{t: t, ctx: ctx, brokers: kafkatest.Brokers(t)}
+	e := &e2eEnv{t: t, ctx: ctx, brokers: kafkatest.Brokers(t), tel: o.tel}
 	// The webhook listener is made first so the simulator knows where to
 	// call; each App start reuses its address.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -169,7 +171,7 @@ func (e *e2eEnv) start() {
 	e.t.Helper()
 	cfg := e.config()
 	log := slog.New(slog.NewTextHandler(testLogWriter(e.t), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app := NewApp(cfg, log, nil)
+	app := NewApp(cfg, log, e.tel)
 	app.privateKey = e2eKey(e.t)
 	var err error
 	// The webhook port may linger briefly after a restart.
@@ -323,7 +325,6 @@ func testLogWriter(t *testing.T) io.Writer {
 	return io.Discard
 }
 
-var _ = telemetry.NewHealth
 
 // collector follows the status and result topics from the start and keeps
 // the decoded events, so tests can wait for them cheaply.

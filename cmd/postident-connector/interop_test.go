@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/kafkatest"
 	"github.com/postident-connector/postident-connector/internal/sim"
+	"github.com/postident-connector/postident-connector/internal/telemetry"
 )
 
 // The interop export: the connector writes real events to a real broker, and
@@ -120,6 +122,12 @@ func TestInteropExport(t *testing.T) {
 		// would find nothing.
 		t.Fatalf("%s needs a real broker in %s", envInteropDir, kafkatest.EnvBrokers)
 	}
+	// The connector's main installs the W3C propagator and a tracer
+	// provider (telemetry.Setup); the harness does not, and without them no
+	// traceparent header is written. SetupForTest installs the same
+	// propagator and exports nothing.
+	tel, _ := telemetry.SetupForTest()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	out := interopExpected{GeneratedBy: "TestInteropExport", Brokers: brokers}
 	t.Run("single-object", func(t *testing.T) {
 		out.Runs = append(out.Runs, runInterop(t, ""))
@@ -161,7 +169,9 @@ func runInterop(t *testing.T, registryURL string) interopRun {
 		framing = "confluent"
 		env = map[string]string{"SCHEMA_REGISTRY_URL": registryURL, "SCHEMA_REGISTRY_AUTO_REGISTER": "true"}
 	}
-	e := newE2E(t, envOpts{env: env})
+	e := newE2E(t, envOpts{env: env, noStart: true})
+	precreateTopics(t, e)
+	e.start()
 	if registryURL != "" {
 		// The harness's codec has no registry; Confluent-framed values
 		// need one to be read back. Set before collect starts its readers.
@@ -242,11 +252,15 @@ func runInterop(t *testing.T, registryURL string) interopRun {
 	// exactly these records.
 	e.stop()
 
+	results := map[string][]connector.CaseResultEvent{}
 	for _, tp := range run.Topics {
 		err := kafka.ReadAll(e.ctx, e.kcfg(), tp.Name, func(m connector.Message) error {
-			rec, err := interopRecordOf(e, tp.Kind, m)
+			rec, ev, err := interopRecordOf(e, tp.Kind, m)
 			if err != nil {
 				return err
+			}
+			if r, ok := ev.(*connector.CaseResultEvent); ok {
+				results[r.CaseID] = append(results[r.CaseID], *r)
 			}
 			run.Records = append(run.Records, rec)
 			return nil
@@ -255,8 +269,31 @@ func runInterop(t *testing.T, registryURL string) interopRun {
 			t.Fatalf("read back %s: %v", tp.Name, err)
 		}
 	}
-	checkInteropRun(t, e, ids, run)
+	checkInteropRun(t, e, ids, run, results)
 	return run
+}
+
+// precreateTopics creates the connector's topics and waits until every
+// partition has a leader. The App creates missing topics itself, but reads
+// the state topic right after creating it, and a real broker may not have
+// elected the leaders yet ("Not Leader For Partition"); this export is about
+// the records, not about that start-up race, so it starts the App on topics
+// that exist, as in most deployments.
+func precreateTopics(t *testing.T, e *e2eEnv) {
+	t.Helper()
+	specs := (&App{cfg: e.config()}).topicSpecs()
+	if err := kafka.EnsureTopics(e.ctx, e.kcfg(), specs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		eventually(t, 20*time.Second, "leaders of "+s.Name, func() (bool, string) {
+			err := kafka.ReadAll(e.ctx, e.kcfg(), s.Name, func(connector.Message) error { return nil })
+			if err != nil {
+				return false, err.Error()
+			}
+			return true, ""
+		})
+	}
 }
 
 // allStatuses reports whether every case has at least one status event per
@@ -272,10 +309,10 @@ func allStatuses(e *e2eEnv, col *collector, ids []string) bool {
 
 // interopRecordOf decodes one record with the connector's codec and renders
 // it for expected.json.
-func interopRecordOf(e *e2eEnv, kind string, m connector.Message) (interopRecord, error) {
+func interopRecordOf(e *e2eEnv, kind string, m connector.Message) (interopRecord, any, error) {
 	rec := interopRecord{Topic: m.Topic, Kind: kind, Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Headers: map[string]string{}}
 	if m.Value == nil {
-		return rec, fmt.Errorf("%s/%d@%d: unexpected tombstone", m.Topic, m.Partition, m.Offset)
+		return rec, nil, fmt.Errorf("%s/%d@%d: unexpected tombstone", m.Topic, m.Partition, m.Offset)
 	}
 	for _, h := range interopHeaders {
 		if v := m.Header(h); v != nil {
@@ -289,23 +326,23 @@ func interopRecordOf(e *e2eEnv, kind string, m connector.Message) (interopRecord
 	case "result":
 		ev = &connector.CaseResultEvent{}
 	default:
-		return rec, fmt.Errorf("unknown kind %q", kind)
+		return rec, nil, fmt.Errorf("unknown kind %q", kind)
 	}
 	if err := e.codec.Decode(e.ctx, m.Value, ev); err != nil {
-		return rec, fmt.Errorf("%s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
+		return rec, nil, fmt.Errorf("%s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
 	}
 	v, err := avroJSON(reflect.ValueOf(ev))
 	if err != nil {
-		return rec, err
+		return rec, nil, err
 	}
 	rec.Value = v
-	return rec, nil
+	return rec, ev, nil
 }
 
 // checkInteropRun checks, on the Go side, what the Python side relies on:
 // every case has its records, results equal the simulator's cases (as in
 // TestEndToEndMethodsAndClasses), and every record has the headers.
-func checkInteropRun(t *testing.T, e *e2eEnv, ids []string, run interopRun) {
+func checkInteropRun(t *testing.T, e *e2eEnv, ids []string, run interopRun, results map[string][]connector.CaseResultEvent) {
 	t.Helper()
 	perCase := map[string]map[string]int{}
 	for _, r := range run.Records {
@@ -325,7 +362,6 @@ func checkInteropRun(t *testing.T, e *e2eEnv, ids []string, run interopRun) {
 			t.Errorf("%s (%s/%s/%s): no status records", id, c.method, c.class, c.scenario)
 		}
 	}
-	_, results := e.collectResults(t, run)
 	for id, evs := range results {
 		for _, got := range evs {
 			if want := expectResult(t, e.sim, id, got); !reflect.DeepEqual(got, want) {
@@ -336,31 +372,6 @@ func checkInteropRun(t *testing.T, e *e2eEnv, ids []string, run interopRun) {
 	if len(results) == 0 {
 		t.Error("no result records")
 	}
-}
-
-// collectResults decodes the result records of run again into Go structs.
-func (e *e2eEnv) collectResults(t *testing.T, run interopRun) (int, map[string][]connector.CaseResultEvent) {
-	t.Helper()
-	out := map[string][]connector.CaseResultEvent{}
-	n := 0
-	for _, tp := range run.Topics {
-		if tp.Kind != "result" {
-			continue
-		}
-		err := kafka.ReadAll(e.ctx, e.kcfg(), tp.Name, func(m connector.Message) error {
-			var ev connector.CaseResultEvent
-			if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
-				return err
-			}
-			out[ev.CaseID] = append(out[ev.CaseID], ev)
-			n++
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return n, out
 }
 
 var timeType = reflect.TypeFor[time.Time]()

@@ -40,6 +40,8 @@ type Client struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// bodyLimit overrides the per-call body limits when > 0 (tests).
 	bodyLimit int64
+	// metrics of every attempt, from the meter provider current at New.
+	metrics callMetrics
 }
 
 // New validates cfg, applies defaults and returns a Client. It makes no
@@ -65,6 +67,7 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
+	c.metrics = newCallMetrics()
 	return c, nil
 }
 
@@ -194,7 +197,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // whole body within it.
 func (c *Client) attempt(ctx context.Context, cl *call) (resp *response, e *Error) {
 	start := time.Now()
-	defer func() { observe(ctx, cl.endpoint, start, e) }()
+	defer func() { c.metrics.observe(ctx, cl.endpoint, start, e) }()
 	return c.attemptOnce(ctx, cl)
 }
 

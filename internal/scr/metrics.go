@@ -3,7 +3,6 @@ package scr
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -11,25 +10,30 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Metrics of every HTTP attempt, by endpoint template (never a caseId) and
-// outcome, through the global OpenTelemetry meter provider.
-var (
-	metricsOnce sync.Once
-	requests    metric.Int64Counter
-	durations   metric.Float64Histogram
-)
-
-func instruments() {
-	m := otel.Meter("github.com/postident-connector/postident-connector/internal/scr")
-	requests, _ = m.Int64Counter("postident_scr_requests_total",
-		metric.WithDescription("SCR-Ident API attempts, by endpoint and outcome (ok, http status code, timeout, error)."))
-	durations, _ = m.Float64Histogram("postident_scr_request_duration_seconds",
-		metric.WithDescription("SCR-Ident API attempt latency, including body read and decryption."), metric.WithUnit("s"),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+// callMetrics count every HTTP attempt, by endpoint template (never a
+// caseId) and outcome. They are made per Client from the global meter
+// provider current at New, so a provider installed later (tests, a restart
+// of telemetry) is honoured by the next client.
+type callMetrics struct {
+	requests  metric.Int64Counter
+	durations metric.Float64Histogram
 }
 
-func observe(ctx context.Context, endpoint string, start time.Time, e *Error) {
-	metricsOnce.Do(instruments)
+func newCallMetrics() callMetrics {
+	m := otel.Meter("github.com/postident-connector/postident-connector/internal/scr")
+	var cm callMetrics
+	cm.requests, _ = m.Int64Counter("postident_scr_requests_total",
+		metric.WithDescription("SCR-Ident API attempts, by endpoint and outcome (ok, http status code, transport, error)."))
+	cm.durations, _ = m.Float64Histogram("postident_scr_request_duration_seconds",
+		metric.WithDescription("SCR-Ident API attempt latency, including body read and decryption."), metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+	return cm
+}
+
+func (cm callMetrics) observe(ctx context.Context, endpoint string, start time.Time, e *Error) {
+	if cm.requests == nil {
+		return
+	}
 	outcome := "ok"
 	if e != nil {
 		switch {
@@ -42,6 +46,6 @@ func observe(ctx context.Context, endpoint string, start time.Time, e *Error) {
 		}
 	}
 	ep := attribute.String("endpoint", endpoint)
-	requests.Add(ctx, 1, metric.WithAttributes(ep, attribute.String("outcome", outcome)))
-	durations.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(ep))
+	cm.requests.Add(ctx, 1, metric.WithAttributes(ep, attribute.String("outcome", outcome)))
+	cm.durations.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(ep))
 }
