@@ -1,0 +1,649 @@
+package sim
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postident-connector/postident-connector/connector"
+)
+
+// viewOpts selects what a response contains.
+type viewOpts struct {
+	full   bool // all identifications instead of the primary one
+	status bool // the status-only shape of 7.4.2 / 7.5.2
+	binary bool // includeBinaryData
+	pdf    bool // includeResultPdf
+	// statusArray: serve a non-full status view with "identifications"
+	// (Config.StatusIdentificationsArray).
+	statusArray bool
+}
+
+func outTime(t time.Time) connector.Time {
+	if t.IsZero() {
+		return connector.Time{}
+	}
+	return connector.NewTime(t.In(berlin))
+}
+
+// statusObject is the identificationStatus object of a state, with the
+// catalog texts as descriptions (times are filled by the caller).
+func statusObject(m connector.Method, st step) connector.IdentificationStatus {
+	is := connector.IdentificationStatus{Status: st.status}
+	if st.sub != 0 {
+		text, _ := connector.SubStatusText(m, st.status, st.sub)
+		is.SubStatus = &connector.Code{Code: st.sub, Description: text}
+		if st.reason != 0 {
+			text, _ := connector.ReasonText(m, st.status, st.sub, st.reason)
+			is.SubStatusReason = &connector.Code{Code: st.reason, Description: text}
+		}
+	}
+	return is
+}
+
+func (id *identState) statusObject() connector.IdentificationStatus {
+	if id.fixed != nil && !id.dirty {
+		return id.fixed.IdentificationStatus
+	}
+	is := statusObject(id.method, id.st)
+	is.Created = outTime(id.created)
+	is.Modified = outTime(id.modified)
+	is.IdentificationTime = outTime(id.identTime)
+	return is
+}
+
+// caseStatusJSON caches and returns the status view of a case.
+func (s *Sim) statusJSON(sn *snapshot, full bool) ([]byte, error) {
+	slot := &sn.cache[0]
+	if full {
+		slot = &sn.cache[1]
+	}
+	if c := slot.Load(); c != nil && c.version == sn.c.version {
+		return c.b, nil
+	}
+	b, err := json.Marshal(s.view(sn, viewOpts{status: true, full: full, statusArray: s.cfg.StatusIdentificationsArray}))
+	if err != nil {
+		return nil, err
+	}
+	slot.Store(&cachedJSON{version: sn.c.version, b: b})
+	return b, nil
+}
+
+// view builds the CaseResult of a case for the options.
+func (s *Sim) view(sn *snapshot, v viewOpts) *connector.CaseResult {
+	c := &sn.c
+	cr := &connector.CaseResult{
+		CaseID: c.id,
+		CaseStatus: connector.CaseStatus{
+			Status:     caseStatusText[c.status],
+			Archived:   c.archived,
+			ValidUntil: outTime(c.validUntil),
+			Created:    outTime(c.created),
+			Modified:   outTime(c.modified),
+		},
+		AccountingData: s.accounting(sn),
+	}
+	prim := sn.primary()
+	if v.status {
+		if len(c.order.CustomData) > 0 {
+			cr.OrderData = &connector.OrderData{CustomData: c.order.CustomData}
+		}
+		brief := func(i int) connector.IdentificationResult {
+			id := &sn.idents[i]
+			return connector.IdentificationResult{IdentificationMethod: id.method, IdentificationStatus: id.statusObject()}
+		}
+		switch {
+		case v.full:
+			for i := range sn.idents {
+				cr.Identifications = append(cr.Identifications, brief(i))
+			}
+		case prim >= 0 && v.statusArray:
+			cr.Identifications = []connector.IdentificationResult{brief(prim)}
+		case prim >= 0:
+			p := brief(prim)
+			cr.PrimaryIdent = &p
+		}
+		return cr
+	}
+	if !orderEmpty(c.order) {
+		cr.OrderData = c.order
+	}
+	g := &gen{s: s, sn: sn, v: v}
+	if c.fixed != nil {
+		cr.ContactData = c.fixed.contactData
+	} else if prim >= 0 && g.hasResult(&sn.idents[prim]) {
+		cr.ContactData = g.contactData()
+	}
+	switch {
+	case v.full:
+		for i := range sn.idents {
+			cr.Identifications = append(cr.Identifications, g.ident(i))
+		}
+	case prim >= 0:
+		p := g.ident(prim)
+		cr.PrimaryIdent = &p
+	}
+	return cr
+}
+
+func orderEmpty(o *connector.OrderData) bool {
+	return o == nil || (len(o.CustomData) == 0 && o.ProcessData == nil && o.ContactDataProvided == nil &&
+		o.IdentificationDocumentProvided == nil && o.DrivingLicenceProvided == nil)
+}
+
+var accountingCodes = map[connector.Method]struct{ code, product string }{
+	connector.MethodAutoID: {"39", "Postident AutoID"},
+	connector.MethodBasic:  {"31", "Postident Filiale"},
+	connector.MethodEID:    {"33", "Postident eID"},
+	connector.MethodPhoto:  {"35", "Postident Foto"},
+	connector.MethodVideo:  {"37", "Postident Video"},
+}
+
+// accounting: one accounting number per method and constellation; the
+// partner constellation has its own (guide 9).
+func (s *Sim) accounting(sn *snapshot) *connector.AccountingData {
+	if sn.c.fixed != nil {
+		return sn.c.fixed.accounting
+	}
+	a := accountingCodes[sn.c.method]
+	suffix := "01"
+	if sn.c.partner {
+		suffix = "02"
+	}
+	return &connector.AccountingData{AccountingNumber: "1123581352" + a.code + suffix, AccountingProduct: a.product}
+}
+
+// gen generates the synthetic result data of one case for one response. The
+// data depends only on Seed, caseId and the states, so every read returns
+// the same values.
+type gen struct {
+	s  *Sim
+	sn *snapshot
+	v  viewOpts
+	p  *person
+}
+
+func (g *gen) hasResult(id *identState) bool {
+	return connector.ResultExpected(id.method, id.st.status, id.st.sub)
+}
+
+func (g *gen) person() *person {
+	if g.p == nil {
+		g.p = newPerson(g.s.caseRand(g.sn.c.id, "person"), g.sn.c.created)
+	}
+	return g.p
+}
+
+// field returns the value/status pair: the provided value with "match" when
+// the client provided one, else the found value with "new".
+func field(found, provided string) *connector.Field {
+	if provided != "" {
+		return &connector.Field{Value: provided, Status: connector.FieldMatch}
+	}
+	return &connector.Field{Value: found, Status: connector.FieldNew}
+}
+
+func (g *gen) contactData() *connector.ContactDataResult {
+	p := g.person()
+	var pr connector.ContactDataProvided
+	if cp := g.sn.c.order.ContactDataProvided; cp != nil {
+		pr = *cp
+	}
+	var pa connector.Address
+	if pr.Address != nil {
+		pa = *pr.Address
+	}
+	cd := &connector.ContactDataResult{
+		FirstName: field(p.first, pr.FirstName),
+		LastName:  field(p.last, pr.LastName),
+		Email:     field(p.email, pr.Email),
+		Address: &connector.AddressResult{
+			StreetAddress: field(p.street, pa.StreetAddress),
+			PostalCode:    field(p.postal, pa.PostalCode),
+			City:          field(p.city, pa.City),
+			Country:       field("DEU", pa.Country),
+		},
+	}
+	// Mobile phone: mandatory for video in GwG (8.5), else only when given.
+	if pr.MobilePhone != "" || (g.sn.c.class == connector.ClassGwG && g.sn.c.method == connector.MethodVideo) {
+		cd.MobilePhone = field(p.phone, pr.MobilePhone)
+	}
+	return cd
+}
+
+// ident builds identification i with its data as far as its state has any.
+func (g *gen) ident(i int) connector.IdentificationResult {
+	id := &g.sn.idents[i]
+	if id.fixed != nil {
+		r := *id.fixed
+		r.IdentificationStatus = id.statusObject()
+		g.fillFixedBinary(&r)
+		return r
+	}
+	r := connector.IdentificationResult{IdentificationMethod: id.method, IdentificationStatus: id.statusObject()}
+	res := g.hasResult(id)
+	class, m := g.sn.c.class, id.method
+	if m == connector.MethodBasic && id.coupons > 0 {
+		r.AdditionalDataBasic = g.basicData(id, res)
+	}
+	if m == connector.MethodPhoto {
+		g.photoRecords(&r, i, id)
+	}
+	if !res {
+		return r
+	}
+	doc := g.document(m)
+	if doc != nil {
+		if r.IdentificationDocument != nil {
+			doc.Records = r.IdentificationDocument.Records
+		}
+		r.IdentificationDocument = doc
+	}
+	rec := recorder{g: g, i: i, m: m}
+	r.Records = append([]connector.RecordResult{rec.make(connector.BelongsToMethod, connector.RecordResultPDF, nil)}, r.Records...)
+	switch m {
+	case connector.MethodVideo:
+		// TKG: user face images are not available (8.6.7).
+		if class != connector.ClassTKG {
+			r.Records = append(r.Records, rec.make(connector.BelongsToMethod, connector.RecordUserFace, nil))
+		}
+		doc.Records = rec.docRecords(connector.RecordIDFrontSide, connector.RecordIDBackSide, connector.RecordIDSignature)
+		r.AdditionalDataVideo = g.videoData(id)
+	case connector.MethodBasic:
+		r.Records = append(r.Records, rec.make(connector.BelongsToMethod, connector.RecordUserSignature, nil))
+		doc.Records = rec.docRecords(connector.RecordIDFrontSide, connector.RecordIDBackSide)
+	case connector.MethodAutoID:
+		doc.Records = rec.docRecords(connector.RecordIDFrontSide, connector.RecordIDBackSide)
+	case connector.MethodEID:
+		// Document image upload exists for GwG only (changelog 12.04.2024).
+		if class == connector.ClassGwG {
+			doc.Records = rec.docRecords(connector.RecordIDFrontSide, connector.RecordIDBackSide)
+		}
+		r.AdditionalDataEid = &connector.AdditionalDataEid{DKK: g.person().dkk}
+	case connector.MethodPhoto:
+		if class == connector.ClassMobility {
+			dl := g.drivingLicence()
+			if r.DrivingLicence != nil {
+				dl.Records = r.DrivingLicence.Records
+			}
+			r.DrivingLicence = dl
+		}
+	}
+	return r
+}
+
+// document is the IdentificationDocumentResult with the fields the class and
+// method allow (8.6.2).
+func (g *gen) document(m connector.Method) *connector.IdentificationDocumentResult {
+	p := g.person()
+	class := g.sn.c.class
+	var pr connector.IdentificationDocumentProvided
+	if dp := g.sn.c.order.IdentificationDocumentProvided; dp != nil {
+		pr = *dp
+	}
+	var pa connector.Address
+	if pr.Address != nil {
+		pa = *pr.Address
+	}
+	docType := p.docType
+	if m == connector.MethodEID {
+		docType = p.eidType
+	}
+	d := &connector.IdentificationDocumentResult{
+		CountryOfDocument: field("DEU", pr.CountryOfDocument),
+		Type:              field(docType, pr.Type),
+		FirstName:         field(p.first, pr.FirstName),
+		LastName:          field(p.last, pr.LastName),
+		BirthDate:         field(p.birthDate, pr.BirthDate),
+		DateOfExpiry:      field(p.docExpiry, pr.DateOfExpiry),
+		Address: &connector.AddressResult{
+			StreetAddress: field(p.street, pa.StreetAddress),
+			PostalCode:    field(p.postal, pa.PostalCode),
+			City:          field(p.city, pa.City),
+			Country:       field("DEU", pa.Country),
+		},
+	}
+	gwgTKG := class == connector.ClassGwG || class == connector.ClassTKG
+	// number, dateIssued, authority: GwG and TKG, never eID (chip data set).
+	if gwgTKG && m != connector.MethodEID {
+		d.Number = field(p.docNumber, pr.Number)
+		d.DateIssued = field(p.docIssued, pr.DateIssued)
+		d.Authority = field(p.authority, pr.Authority)
+	}
+	// birthName and nationality: all classes but TKG.
+	if class != connector.ClassTKG {
+		d.BirthName = field(p.birthName, pr.BirthName)
+		d.Nationality = field("DEU", pr.Nationality)
+	}
+	if class == connector.ClassGwG {
+		d.BirthPlace = field(p.birthPlace, pr.BirthPlace)
+		// placeOfIssue: GwG, a field of the German passport only; the
+		// ID card gives an empty value (sample 7.4.1). The eID chip has none.
+		if m != connector.MethodEID {
+			poi := ""
+			if docType == "2" {
+				poi = p.city
+			}
+			d.PlaceOfIssue = field(poi, pr.PlaceOfIssue)
+		}
+	}
+	return d
+}
+
+// drivingLicence is the DrivingLicenceResult of method photo, class Mobility
+// (8.6.3), with the fields marked "yes".
+func (g *gen) drivingLicence() *connector.DrivingLicenceResult {
+	p := g.person()
+	var pr connector.DrivingLicenceProvided
+	if dp := g.sn.c.order.DrivingLicenceProvided; dp != nil {
+		pr = *dp
+	}
+	return &connector.DrivingLicenceResult{
+		CountryOfDocument: field("DEU", pr.CountryOfDocument),
+		Number:            field(p.dlNumber, pr.Number),
+		FirstName:         field(p.first, pr.FirstName),
+		LastName:          field(p.last, pr.LastName),
+		BirthDate:         field(p.birthDate, pr.BirthDate),
+		DateOfExpiry:      field(p.dlExpiry, pr.DateOfExpiry),
+		Restrictions:      field("keine", ""),
+		DrivingLicenceClasses: []connector.DrivingLicenceClassResult{{
+			ClassName:    field("B", ""),
+			DateIssued:   field(p.dlIssued, ""),
+			DateOfExpiry: field(p.dlExpiry, ""),
+			Restrictions: field("keine", ""),
+		}},
+	}
+}
+
+func (g *gen) basicData(id *identState, res bool) *connector.AdditionalDataBasic {
+	n := id.coupons
+	at := outTime(id.couponAt)
+	b := &connector.AdditionalDataBasic{}
+	switch g.s.caseRand(g.sn.c.id, "coupon").IntN(3) {
+	case 0:
+		b.CouponDownloadCount, b.CouponDownloadLastTimestamp = &n, at
+	case 1:
+		b.CouponByEmailRequestCount, b.CouponByEmailRequestLastTimestamp = &n, at
+	default:
+		b.CouponByPiAppRequestCount, b.CouponByPiAppRequestLastTimestamp = &n, at
+	}
+	if !res {
+		return b
+	}
+	p := g.person()
+	class := g.sn.c.class
+	// postOffice: not included for GwG and Standard (8.6.8).
+	if class != connector.ClassGwG && class != connector.ClassStandard {
+		b.PostOffice = p.postOffice
+	}
+	b.PostOfficeStreetAddress = "Simulationsplatz 1"
+	b.PostOfficeCity = p.postal + " " + p.city
+	b.CheckoutNote = p.checkout
+	cat := connector.IDCardReaderCheckCategory{Name: "Dokumentenpruefung", Status: "OK"}
+	if id.st.status == connector.StatusDeclined && id.st.sub == 16 {
+		cat.Status = "FAILED"
+		cat.FailedChecksOfIDCardReader = []connector.FailedCheckOfIDCardReader{{
+			CheckName: "Sicherheitsmerkmale", SubCheckName: "UV-Merkmal",
+			AdditionalInformation: []connector.AdditionalInfoKV{{Key: "hinweis", Value: "simuliert"}},
+		}}
+	}
+	b.IDCardReaderCheck = &connector.IDCardReaderCheck{CheckedCategories: []connector.IDCardReaderCheckCategory{cat}}
+	return b
+}
+
+// videoData is AdditionalDataVideo with the fields of the class (8.6.10).
+func (g *gen) videoData(id *identState) *connector.AdditionalDataVideo {
+	class := g.sn.c.class
+	r := g.s.caseRand(g.sn.c.id, "video")
+	d := &connector.AdditionalDataVideo{}
+	if class == connector.ClassGwG || class == connector.ClassTKG {
+		d.IdentificationServiceCenter = "SIM Service Center, Standort Teststadt"
+		d.IdentificationServiceCenterVideo = "SIM Video Center " + strconv.Itoa(1+r.IntN(4))
+	}
+	if class == connector.ClassTKG {
+		d.IdentificationAgentAlias = fmt.Sprintf("SIM-Agent-%02d", 1+r.IntN(40))
+		d.IdentReviews = []json.RawMessage{json.RawMessage(`{"reviewType":"simulated","result":"approved"}`)}
+	}
+	// Videochats are recorded for GwG only; a declined one is delivered only
+	// on fraud suspicion (2.6, footnotes 5 and 6).
+	recorded := class == connector.ClassGwG &&
+		(id.st.status == connector.StatusSuccess || id.st.sub == 11)
+	d.VideoRecordingDeliveryShaft = &recorded
+	if class == connector.ClassGwG {
+		d.VideoRecordingAccepted = outTime(id.created.Add(time.Minute))
+		d.TanChannel = []string{"sms", "email"}[r.IntN(2)]
+	}
+	return d
+}
+
+// recorder makes the record metadata (and, when asked and allowed, the
+// bytes) of one identification.
+type recorder struct {
+	g *gen
+	i int
+	m connector.Method
+	k int
+}
+
+func (rc *recorder) make(belongsTo, typ string, val *validation) connector.RecordResult {
+	id := strconv.FormatUint(60000000+rc.g.sn.c.seq*64+uint64(rc.i)*12+uint64(rc.k), 10)
+	rc.k++
+	r := connector.RecordResult{RecordID: id, BelongsTo: belongsTo, Type: typ}
+	caseID := rc.g.sn.c.id
+	if typ == connector.RecordResultPDF || typ == connector.RecordResultData || typ == connector.RecordResultImages {
+		r.MimeType, r.FileName = "application/pdf", caseID+"_"+typ+"_"+string(rc.m)+".pdf"
+	} else {
+		r.MimeType, r.FileName = "image/jpeg", caseID+"_"+typ+".jpg"
+	}
+	if val != nil {
+		r.ValidationStatus, r.ValidationSubStatus, r.ValidationRemark = val.status, val.sub, val.remark
+	}
+	r.DocumentData = rc.g.bytes(rc.m, typ)
+	return r
+}
+
+func (rc *recorder) docRecords(types ...string) []connector.RecordResult {
+	out := make([]connector.RecordResult, len(types))
+	for i, t := range types {
+		out[i] = rc.make(connector.BelongsToIdentificationDocument, t, nil)
+	}
+	return out
+}
+
+// bytes returns the base64 data of a record when the request asked for it
+// and the class allows it (8.6.7, connector.BinaryDelivered).
+func (g *gen) bytes(m connector.Method, typ string) string {
+	if !connector.BinaryDelivered(g.sn.c.class, m, typ) {
+		return ""
+	}
+	switch typ {
+	case connector.RecordResultPDF, connector.RecordResultData, connector.RecordResultImages:
+		if g.v.pdf {
+			return pdfBase64
+		}
+	default:
+		if g.v.binary {
+			return jpegBase64
+		}
+	}
+	return ""
+}
+
+// fillFixedBinary adds bytes to the records of a loaded identification.
+func (g *gen) fillFixedBinary(r *connector.IdentificationResult) {
+	if !g.v.binary && !g.v.pdf {
+		return
+	}
+	fill := func(recs []connector.RecordResult) []connector.RecordResult {
+		if recs == nil {
+			return nil
+		}
+		out := append([]connector.RecordResult(nil), recs...)
+		for i := range out {
+			if out[i].DocumentData == "" {
+				out[i].DocumentData = g.bytes(r.IdentificationMethod, out[i].Type)
+			}
+		}
+		return out
+	}
+	r.Records = fill(r.Records)
+	if r.IdentificationDocument != nil {
+		d := *r.IdentificationDocument
+		d.Records = fill(d.Records)
+		r.IdentificationDocument = &d
+	}
+	if r.DrivingLicence != nil {
+		d := *r.DrivingLicence
+		d.Records = fill(d.Records)
+		r.DrivingLicence = &d
+	}
+}
+
+// validation is a record status of method photo (4.4.1).
+type validation struct{ status, sub, remark string }
+
+// photoRecords adds the records of method photo with their record status
+// (4.4.1): unchecked while the review is pending, invalid with a reason on
+// incomplete and declined (uniform across a document for the document-wide
+// reasons), valid otherwise. Driving licence records exist for Mobility.
+func (g *gen) photoRecords(r *connector.IdentificationResult, i int, id *identState) {
+	st := id.st
+	switch st.status {
+	case connector.StatusReviewPending, connector.StatusIncomplete, connector.StatusSuccess:
+	case connector.StatusDeclined:
+		if st.sub == 12 {
+			return
+		}
+	default:
+		return
+	}
+	rng := g.s.caseRand(g.sn.c.id, "photo"+strconv.Itoa(id.attempts))
+	mobility := g.sn.c.class == connector.ClassMobility
+	valid := validation{status: "valid"}
+	face, doc, dl := valid, valid, valid
+	perRecord := "" // record type that alone gets perRecordVal
+	var perRecordVal validation
+	invalid := func(sub string) validation {
+		v := validation{status: "invalid", sub: sub}
+		if rng.IntN(2) == 0 {
+			v.remark = "Simulierter Hinweis des Agenten"
+		}
+		return v
+	}
+	onDocument := func(sub string) {
+		if mobility && rng.IntN(2) == 0 {
+			dl = invalid(sub)
+		} else {
+			doc = invalid(sub)
+		}
+	}
+	switch {
+	case st.status == connector.StatusReviewPending:
+		u := validation{status: "unchecked"}
+		face, doc, dl = u, u, u
+	case st.status == connector.StatusIncomplete && st.sub == 31:
+		onDocument("document not supported")
+	case st.status == connector.StatusIncomplete && st.sub == 32:
+		onDocument("document expired")
+	case st.status == connector.StatusIncomplete && st.sub == 33:
+		if rng.IntN(2) == 0 {
+			onDocument("document not identifiable")
+		} else {
+			face = invalid("person not identifiable")
+		}
+	case st.status == connector.StatusIncomplete:
+		// 34 and anything else: one record of poor quality.
+		subs := []string{"bad exposure", "too blurry", "partly concealed", "picture detail not sufficient"}
+		types := []string{connector.RecordUserFace, connector.RecordIDFrontSide, connector.RecordIDBackSide}
+		if mobility {
+			types = append(types, connector.RecordDLFrontSide, connector.RecordDLBackSide)
+		}
+		perRecord = types[rng.IntN(len(types))]
+		perRecordVal = invalid(subs[rng.IntN(len(subs))])
+	case st.status == connector.StatusDeclined && st.sub == 11:
+		onDocument("fraud suspicion")
+	case st.status == connector.StatusDeclined && st.sub == 15:
+		a := invalid("abuse")
+		face, doc, dl = a, a, a
+	}
+	rec := recorder{g: g, i: i, m: connector.MethodPhoto, k: 1} // k 0: result PDF
+	pick := func(typ string, v validation) *validation {
+		if typ == perRecord {
+			return &perRecordVal
+		}
+		return &v
+	}
+	r.Records = append(r.Records, rec.make(connector.BelongsToMethod, connector.RecordUserFace, pick(connector.RecordUserFace, face)))
+	r.IdentificationDocument = &connector.IdentificationDocumentResult{Records: []connector.RecordResult{
+		rec.make(connector.BelongsToIdentificationDocument, connector.RecordIDFrontSide, pick(connector.RecordIDFrontSide, doc)),
+		rec.make(connector.BelongsToIdentificationDocument, connector.RecordIDBackSide, pick(connector.RecordIDBackSide, doc)),
+	}}
+	if mobility {
+		r.DrivingLicence = &connector.DrivingLicenceResult{Records: []connector.RecordResult{
+			rec.make(connector.BelongsToDrivingLicence, connector.RecordDLFrontSide, pick(connector.RecordDLFrontSide, dl)),
+			rec.make(connector.BelongsToDrivingLicence, connector.RecordDLBackSide, pick(connector.RecordDLBackSide, dl)),
+		}}
+	}
+}
+
+// person is the synthetic identity of a case: clearly fake names, an
+// example.com address, reserved-looking numbers.
+type person struct {
+	first, last, birthName, birthDate, birthPlace string
+	street, postal, city                          string
+	email, phone                                  string
+	docType, eidType, docNumber                   string
+	docIssued, docExpiry, authority               string
+	dlNumber, dlIssued, dlExpiry                  string
+	dkk, postOffice, checkout                     string
+}
+
+var (
+	femaleFirst = []string{"Erika", "Anna", "Lena", "Sabine", "Julia", "Marie"}
+	maleFirst   = []string{"Max", "Jonas", "Paul", "Felix", "Thomas", "Lukas"}
+	femaleLast  = []string{"Testfrau", "Beispiel", "Simulantin", "Probefrau"}
+	maleLast    = []string{"Testmann", "Beispiel", "Simulant", "Probemann"}
+	birthNames  = []string{"Vorher", "Ehemals", "Geburtstest", "Ursprung"}
+	cities      = [][2]string{{"Bonn", "53113"}, {"Köln", "51147"}, {"Berlin", "10115"}, {"Hamburg", "20095"}, {"München", "80331"}}
+	streets     = []string{"Simulationsweg", "Teststraße", "Beispielallee", "Musterpfad"}
+)
+
+func newPerson(r *rand.Rand, created time.Time) *person {
+	p := &person{}
+	if r.IntN(2) == 0 {
+		p.first, p.last = femaleFirst[r.IntN(len(femaleFirst))], femaleLast[r.IntN(len(femaleLast))]
+	} else {
+		p.first, p.last = maleFirst[r.IntN(len(maleFirst))], maleLast[r.IntN(len(maleLast))]
+	}
+	p.birthName = birthNames[r.IntN(len(birthNames))]
+	p.birthDate = time.Date(1950+r.IntN(55), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	home := cities[r.IntN(len(cities))]
+	p.birthPlace = cities[r.IntN(len(cities))][0]
+	p.street = fmt.Sprintf("%s %d", streets[r.IntN(len(streets))], 1+r.IntN(99))
+	p.city, p.postal = home[0], home[1]
+	p.email = strings.ToLower(p.first+"."+p.last) + "@example.com"
+	p.phone = fmt.Sprintf("+49155%07d", r.IntN(10000000))
+	p.docType = []string{"1", "1", "1", "2"}[r.IntN(4)]
+	p.eidType = []string{"1", "1", "3", "13"}[r.IntN(4)]
+	p.docNumber = fmt.Sprintf("TSIM%05d", r.IntN(100000))
+	issued := created.AddDate(-1-r.IntN(8), -r.IntN(12), 0)
+	p.docIssued = issued.Format(time.DateOnly)
+	p.docExpiry = issued.AddDate(10, 0, -1).Format(time.DateOnly)
+	p.authority = "Stadt " + home[0]
+	p.dlNumber = fmt.Sprintf("SIM%08d", r.IntN(100000000))
+	dl := created.AddDate(-1-r.IntN(10), 0, 0)
+	p.dlIssued = dl.Format(time.DateOnly)
+	p.dlExpiry = dl.AddDate(15, 0, -1).Format(time.DateOnly)
+	var dkk [32]byte
+	for i := range dkk {
+		dkk[i] = byte(r.Uint32())
+	}
+	p.dkk = strings.ToUpper(hex.EncodeToString(dkk[:]))
+	p.postOffice = strconv.Itoa(200000000 + r.IntN(99999999))
+	p.checkout = fmt.Sprintf("%08d %04d", r.IntN(100000000), r.IntN(10000))
+	return p
+}
