@@ -59,7 +59,14 @@ type ProcessorConfig struct {
 	// BatchWait is how long a batch waits for more notifications once it
 	// has one; default 5ms.
 	BatchWait time.Duration
-	Logger    *slog.Logger
+	// IncludeBinaryData and IncludeResultPDF fetch images and the result
+	// PDF and publish each file to Topics.Records; off by default.
+	IncludeBinaryData, IncludeResultPDF bool
+	// MaxRecordBytes is the largest record the broker takes (its
+	// message.max.bytes); a file that does not fit is reported and skipped.
+	// Default 1 MiB.
+	MaxRecordBytes int
+	Logger         *slog.Logger
 	Now       func() time.Time
 }
 
@@ -82,6 +89,9 @@ func (c *ProcessorConfig) defaults() {
 	if c.Topics == (Topics{}) {
 		c.Topics = DefaultTopics()
 	}
+	if c.MaxRecordBytes <= 0 {
+		c.MaxRecordBytes = 1 << 20
+	}
 }
 
 // Processor turns notifications into events. For each notified case it
@@ -100,6 +110,7 @@ type Processor struct {
 
 	tracer    trace.Tracer
 	events    metric.Int64Counter
+	tooLarge  metric.Int64Counter
 	fetches   metric.Int64Counter
 	skipped   metric.Int64Counter
 	stateSize metric.Int64ObservableGauge
@@ -118,6 +129,9 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 		return nil, err
 	}
 	if p.fetches, err = m.Int64Counter("postident_processor_fetches_total", metric.WithDescription("Cases fetched from POSTIDENT by the processor, by outcome.")); err != nil {
+		return nil, err
+	}
+	if p.tooLarge, err = m.Int64Counter("postident_records_too_large_total", metric.WithDescription("Binary records (images, PDFs) skipped because they exceed the broker's message size.")); err != nil {
 		return nil, err
 	}
 	if p.skipped, err = m.Int64Counter("postident_processor_skipped_total", metric.WithDescription("Notifications that needed no fetch because the state was unchanged.")); err != nil {
@@ -338,7 +352,8 @@ func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, erro
 	ctx, span := p.tracer.Start(ctx, "postident.fetch", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("postident.case_id", caseID), attribute.Bool("postident.status_only", p.cfg.PartnerMode)))
 	defer span.End()
-	c, err := p.src.Fetch(ctx, caseID, p.cfg.PartnerMode)
+	c, err := p.src.Fetch(ctx, caseID, FetchOptions{StatusOnly: p.cfg.PartnerMode,
+		IncludeBinaryData: p.cfg.IncludeBinaryData, IncludeResultPDF: p.cfg.IncludeResultPDF})
 	outcomeAttr := "ok"
 	switch {
 	case errors.Is(err, ErrCaseGone):
@@ -394,6 +409,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 			return oc, err
 		}
 		oc.out = append(oc.out, m)
+		oc.out = append(oc.out, p.binaryRecords(ctx, c, now, origin)...)
 		id := ev.EventID
 		resultID = &id
 		resultDone = true

@@ -27,11 +27,20 @@ type ListQuery struct {
 	MaxResults int
 }
 
+// FetchOptions chooses what Fetch reads.
+type FetchOptions struct {
+	// StatusOnly reads the status endpoint (no personal data; the only one
+	// partner accounts may use).
+	StatusOnly bool
+	// IncludeBinaryData and IncludeResultPDF ask for the images and the
+	// result PDF as base64 documentData (guide 7.4.1).
+	IncludeBinaryData, IncludeResultPDF bool
+}
+
 // Source is the part of the SCR-Ident API the pipeline uses.
 type Source interface {
-	// Fetch reads one case with its primary identification: the full result,
-	// or only the status when statusOnly is set (partner accounts).
-	Fetch(ctx context.Context, caseID string, statusOnly bool) (*CaseResult, error)
+	// Fetch reads one case with its primary identification.
+	Fetch(ctx context.Context, caseID string, o FetchOptions) (*CaseResult, error)
 	// List reads one page of cases; partial reports X-PARTIAL-DELIVERY.
 	List(ctx context.Context, q ListQuery) (cases []CaseResult, partial bool, err error)
 	// Archive marks closed cases archived and returns their statuses.

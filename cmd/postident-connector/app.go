@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,8 +59,16 @@ type App struct {
 	closeOnce   sync.Once
 	closeErr    error
 
-	// WebhookURL and AdminURL are where the servers listen, once started.
-	WebhookURL, AdminURL string
+	urlMu                sync.Mutex
+	webhookURL, adminURL string
+}
+
+// URLs returns where the webhook and admin servers listen, once started
+// ("" before).
+func (a *App) URLs() (webhook, admin string) {
+	a.urlMu.Lock()
+	defer a.urlMu.Unlock()
+	return a.webhookURL, a.adminURL
 }
 
 // NewApp returns an App for cfg; it does no I/O.
@@ -83,7 +92,8 @@ func (a *App) Run(ctx context.Context) error {
 		_ = a.Close()
 		return err
 	}
-	a.log.Info("postident-connector ready", "roles", strings.Join(a.roles(), ","), "webhook", a.WebhookURL, "admin", a.AdminURL)
+	hookURL, adminURL := a.URLs()
+	a.log.Info("postident-connector ready", "roles", strings.Join(a.roles(), ","), "webhook", hookURL, "admin", adminURL)
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -111,14 +121,10 @@ func (a *App) start(ctx context.Context) error {
 	if err := a.startAdmin(); err != nil {
 		return err
 	}
-	tlsCfg, err := a.cfg.kafkaTLS()
-	if err != nil {
+	var err error
+	if a.kcfg, err = a.cfg.kafkaConfig(); err != nil {
 		return err
 	}
-	a.kcfg = kafka.Config{Brokers: a.cfg.Kafka.Brokers, ClientID: a.cfg.Kafka.ClientID, TLS: tlsCfg}
-	a.kcfg.SASL.Mechanism = strings.ToUpper(a.cfg.Kafka.SASLMechanism)
-	a.kcfg.SASL.Username = a.cfg.Kafka.SASLUsername
-	a.kcfg.SASL.Password = a.cfg.Kafka.SASLPassword
 	if err := a.kcfg.Validate(); err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}
@@ -180,6 +186,10 @@ func (a *App) topicSpecs() []kafka.TopicSpec {
 		{Name: t.Notifications, Partitions: k.Partitions, ReplicationFactor: rf, RetentionMs: ret},
 		{Name: t.State, Partitions: k.Partitions, ReplicationFactor: rf, Compact: true},
 		{Name: t.Lease, Partitions: 1, ReplicationFactor: rf, RetentionMs: ret},
+	}
+	if a.cfg.Postident.IncludeBinaryData || a.cfg.Postident.IncludeResultPDF {
+		specs = append(specs, kafka.TopicSpec{Name: t.Records, Partitions: k.Partitions, ReplicationFactor: rf,
+			RetentionMs: k.RecordsRetention.Milliseconds(), Configs: map[string]string{"max.message.bytes": strconv.Itoa(k.MaxMessageBytes)}})
 	}
 	return specs
 }
@@ -247,7 +257,9 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 			defer r.Close()
 			a.observeLag("processor", r)
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,
-				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log}, a.src, a.writer, a.codec, a.state)
+				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log,
+				IncludeBinaryData: a.cfg.Postident.IncludeBinaryData, IncludeResultPDF: a.cfg.Postident.IncludeResultPDF,
+				MaxRecordBytes: a.cfg.recordsMaxBytes()}, a.src, a.writer, a.codec, a.state)
 			if err != nil {
 				return err
 			}
@@ -329,7 +341,9 @@ func (a *App) startAdmin() error {
 			return fmt.Errorf("ADMIN_ADDR %s: %w", a.cfg.AdminAddr, err)
 		}
 	}
-	a.AdminURL = "http://" + ln.Addr().String()
+	a.urlMu.Lock()
+	a.adminURL = "http://" + ln.Addr().String()
+	a.urlMu.Unlock()
 	a.adminSrv = &http.Server{Handler: telemetry.AdminHandler(a.tel, a.health), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = a.adminSrv.Serve(ln) }()
 	return nil
@@ -372,7 +386,9 @@ func (a *App) startWebhook() error {
 		ln = tls.NewListener(ln, a.webhookSrv.TLSConfig)
 		scheme = "https"
 	}
-	a.WebhookURL = scheme + "://" + ln.Addr().String() + w.Path
+	a.urlMu.Lock()
+	a.webhookURL = scheme + "://" + ln.Addr().String() + w.Path
+	a.urlMu.Unlock()
 	go func() { _ = a.webhookSrv.Serve(ln) }()
 	return nil
 }

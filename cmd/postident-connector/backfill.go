@@ -80,18 +80,26 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer client.Close()
-	tlsCfg, err := cfg.kafkaTLS()
+	kcfg, err := cfg.kafkaConfig()
 	if err != nil {
 		return err
 	}
-	kcfg := kafka.Config{Brokers: cfg.Kafka.Brokers, ClientID: cfg.Kafka.ClientID, TLS: tlsCfg}
-	kcfg.SASL.Mechanism, kcfg.SASL.Username, kcfg.SASL.Password = cfg.Kafka.SASLMechanism, cfg.Kafka.SASLUsername, cfg.Kafka.SASLPassword
+	if cfg.Kafka.CreateTopics && !bc.DryRun {
+		// Backfills may go to topics of their own: create them like the
+		// connector creates its own.
+		ret := cfg.Kafka.Retention.Milliseconds()
+		if err := kafka.EnsureTopics(ctx, kcfg,
+			kafka.TopicSpec{Name: bc.Topics.Status, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, RetentionMs: ret},
+			kafka.TopicSpec{Name: bc.Topics.Result, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, Compact: true}); err != nil {
+			return fmt.Errorf("kafka topics: %w", err)
+		}
+	}
 	w, err := kafka.NewWriter(kcfg)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username, RegistryPassword: cfg.Registry.Password})
+	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username, RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
 	if err != nil {
 		return err
 	}

@@ -30,12 +30,10 @@ func cmdCheck(ctx context.Context, stdout io.Writer) error {
 	}
 	report("configuration", cfg.Validate(false), fmt.Sprintf("roles %v", cfg.Roles))
 
-	tlsCfg, err := cfg.kafkaTLS()
+	kcfg, err := cfg.kafkaConfig()
 	if err != nil {
 		report("kafka", err, "")
 	} else {
-		kcfg := kafka.Config{Brokers: cfg.Kafka.Brokers, ClientID: cfg.Kafka.ClientID, TLS: tlsCfg}
-		kcfg.SASL.Mechanism, kcfg.SASL.Username, kcfg.SASL.Password = cfg.Kafka.SASLMechanism, cfg.Kafka.SASLUsername, cfg.Kafka.SASLPassword
 		kctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err = kafka.Ping(kctx, kcfg)
 		cancel()

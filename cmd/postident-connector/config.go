@@ -15,6 +15,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
 // Config is the connector's configuration, read from the environment. Every
@@ -74,6 +75,12 @@ type PostidentConfig struct {
 	Timeout time.Duration `env:"POSTIDENT_TIMEOUT, default=10s"`
 	// MaxConns bounds connections to POSTIDENT; default 16.
 	MaxConns int `env:"POSTIDENT_MAX_CONNS, default=16"`
+	// IncludeBinaryData fetches images with each result and publishes them
+	// to TOPIC_RECORDS; default false (personal data: enable deliberately).
+	IncludeBinaryData bool `env:"POSTIDENT_INCLUDE_BINARY_DATA, default=false"`
+	// IncludeResultPDF fetches the result PDF with each result and
+	// publishes it to TOPIC_RECORDS; default false.
+	IncludeResultPDF bool `env:"POSTIDENT_INCLUDE_RESULT_PDF, default=false"`
 }
 
 // KafkaConfig is the Kafka cluster.
@@ -93,6 +100,16 @@ type KafkaConfig struct {
 	CreateTopics bool `env:"KAFKA_CREATE_TOPICS, default=true"`
 	// Retention of the status and notification topics; default 7 days.
 	Retention time.Duration `env:"KAFKA_RETENTION, default=168h"`
+	// RecordsRetention of the binary records topic (delete policy: several
+	// files share a caseId key, so it cannot be compacted); default 7 days.
+	RecordsRetention time.Duration `env:"KAFKA_RECORDS_RETENTION, default=168h"`
+	// MaxMessageBytes is the largest record the brokers take (their
+	// message.max.bytes); larger binary records are reported and skipped.
+	// Default 1048576.
+	MaxMessageBytes int `env:"KAFKA_MAX_MESSAGE_BYTES, default=1048576"`
+	// RecordsMaxBytes caps a binary record below KAFKA_MAX_MESSAGE_BYTES
+	// (0: no cap of its own); larger files are reported and skipped.
+	RecordsMaxBytes int `env:"KAFKA_RECORDS_MAX_BYTES, default=0"`
 
 	TLSEnabled            bool   `env:"KAFKA_TLS_ENABLED, default=false"`
 	TLSCAFile             string `env:"KAFKA_TLS_CA_FILE"`
@@ -236,6 +253,9 @@ func (c *Config) Validate(devMode bool) error {
 	if c.Postident.PrivateKeyFile != "" && c.Postident.DataPassword == "" {
 		add("POSTIDENT_DATA_PASSWORD is required with POSTIDENT_PRIVATE_KEY_FILE (it keys the x-scr-keyhash header)")
 	}
+	if c.Postident.PartnerMode && (c.Postident.IncludeBinaryData || c.Postident.IncludeResultPDF) {
+		add("POSTIDENT_PARTNER_MODE=true reads status only: partner accounts get no results, images or PDFs; unset POSTIDENT_INCLUDE_BINARY_DATA and POSTIDENT_INCLUDE_RESULT_PDF")
+	}
 	if c.Postident.PartnerMode && c.ArchiveEnabled && c.hasRole("archiver") {
 		add("POSTIDENT_PARTNER_MODE=true reads status only: partner accounts cannot archive, set ARCHIVE_ENABLED=false or remove archiver from ROLES")
 	}
@@ -315,6 +335,26 @@ func parsePrefixes(list []string) ([]netip.Prefix, error) {
 // topics maps the configuration to the pipeline's topic names.
 func (c *Config) topics() connector.Topics {
 	return connector.Topics{Status: c.Topics.Status, Result: c.Topics.Result, Notifications: c.Topics.Notifications, State: c.Topics.State, Records: c.Topics.Records}
+}
+
+// recordsMaxBytes is the largest binary record to publish.
+func (c *Config) recordsMaxBytes() int {
+	if c.Kafka.RecordsMaxBytes > 0 && c.Kafka.RecordsMaxBytes < c.Kafka.MaxMessageBytes {
+		return c.Kafka.RecordsMaxBytes
+	}
+	return c.Kafka.MaxMessageBytes
+}
+
+// kafkaConfig builds the Kafka client configuration.
+func (c *Config) kafkaConfig() (kafka.Config, error) {
+	tlsCfg, err := c.kafkaTLS()
+	if err != nil {
+		return kafka.Config{}, err
+	}
+	k := kafka.Config{Brokers: c.Kafka.Brokers, ClientID: c.Kafka.ClientID, TLS: tlsCfg, MaxMessageBytes: c.Kafka.MaxMessageBytes}
+	k.SASL.Mechanism = strings.ToUpper(c.Kafka.SASLMechanism)
+	k.SASL.Username, k.SASL.Password = c.Kafka.SASLUsername, c.Kafka.SASLPassword
+	return k, nil
 }
 
 // kafkaTLS builds the TLS configuration for Kafka, or nil when off.

@@ -37,12 +37,10 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	tlsCfg, err := cfg.kafkaTLS()
+	kcfg, err := cfg.kafkaConfig()
 	if err != nil {
 		return err
 	}
-	kcfg := kafka.Config{Brokers: cfg.Kafka.Brokers, ClientID: cfg.Kafka.ClientID, TLS: tlsCfg}
-	kcfg.SASL.Mechanism, kcfg.SASL.Username, kcfg.SASL.Password = cfg.Kafka.SASLMechanism, cfg.Kafka.SASLUsername, cfg.Kafka.SASLPassword
 	w, err := kafka.NewWriter(kcfg)
 	if err != nil {
 		return err

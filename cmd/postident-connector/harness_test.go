@@ -4,16 +4,21 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
@@ -32,6 +37,20 @@ var (
 	testKey *rsa.PrivateKey
 )
 
+// keyFile writes the test key as a PKCS#8 PEM file, for subcommands that
+// read POSTIDENT_PRIVATE_KEY_FILE.
+func keyFile(t *testing.T) string {
+	der, err := x509.MarshalPKCS8PrivateKey(e2eKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "postident-key.pem")
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // e2eKey is one RSA key for all tests of the binary (generation is slow).
 func e2eKey(t testing.TB) *rsa.PrivateKey {
 	keyOnce.Do(func() {
@@ -45,15 +64,17 @@ func e2eKey(t testing.TB) *rsa.PrivateKey {
 }
 
 const (
-	e2eClient    = "E2ECLIENT1"
-	e2eUser      = "e2e"
-	e2ePassword  = "e2e-password"
-	e2eData      = "e2e-data-password"
-	e2eHookUser  = "postident"
-	e2eHookPass  = "e2e-hook-password"
-	e2eHookPath  = "/postident/webhook"
-	e2eSimSeed   = 42
-	e2eTimeScale = 3600
+	e2eClient      = "E2ECLIENT1"
+	e2eUser        = "e2e"
+	e2ePassword    = "e2e-password"
+	e2eData        = "e2e-data-password"
+	e2eHookUser    = "postident"
+	e2eHookPass    = "e2e-hook-password"
+	e2eHookPath    = "/postident/webhook"
+	e2ePartner     = "partner"
+	e2ePartnerPass = "partner-password"
+	e2eSimSeed     = 42
+	e2eTimeScale   = 3600
 )
 
 type envOpts struct {
@@ -63,6 +84,8 @@ type envOpts struct {
 	noStart      bool
 	noWebhook    bool // the simulator sends no webhooks (an account without them)
 	tel          *telemetry.Telemetry
+	fake         *kfake.Cluster // use this in-process cluster (kfake-only controls such as Compact)
+	partner      bool           // connect with the simulator's partner login (status only)
 }
 
 type e2eEnv struct {
@@ -86,7 +109,12 @@ type e2eEnv struct {
 func newE2E(t *testing.T, o envOpts) *e2eEnv {
 	t.Helper()
 	ctx := kafkatest.Context(t, 4*time.Minute)
-	e := &e2eEnv{t: t, ctx: ctx, brokers: kafkatest.Brokers(t), tel: o.tel}
+	e := &e2eEnv{t: t, ctx: ctx, tel: o.tel}
+	if o.fake != nil {
+		e.brokers = o.fake.ListenAddrs()
+	} else {
+		e.brokers = kafkatest.Brokers(t)
+	}
 	// The webhook listener is made first so the simulator knows where to
 	// call; each App start reuses its address.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -102,8 +130,11 @@ func newE2E(t *testing.T, o envOpts) *e2eEnv {
 		// The simulated clock runs fast; starting it weeks back keeps every
 		// case in the connector's past, as at POSTIDENT.
 		Now: func() time.Time { return time.Now().Add(-20 * 24 * time.Hour) }}
-	if o.noWebhook {
+	if o.noWebhook || o.partner {
 		sc.WebhookURL = ""
+	}
+	if o.partner {
+		sc.PartnerUsername, sc.PartnerPassword = e2ePartner, e2ePartnerPass
 	}
 	s, err := sim.New(sc)
 	if err != nil {
@@ -123,7 +154,7 @@ func newE2E(t *testing.T, o envOpts) *e2eEnv {
 		"POSTIDENT_USERNAME":           e2eUser,
 		"POSTIDENT_PASSWORD":           e2ePassword,
 		"POSTIDENT_DATA_PASSWORD":      e2eData,
-		"POSTIDENT_PRIVATE_KEY_FILE":   "in-memory",
+		"POSTIDENT_PRIVATE_KEY_FILE":   keyFile(t),
 		"POSTIDENT_REQUIRE_ENCRYPTION": "true",
 		"KAFKA_BROKERS":                strings.Join(e.brokers, ","),
 		"KAFKA_REPLICATION_FACTOR":     "1",
@@ -142,6 +173,10 @@ func newE2E(t *testing.T, o envOpts) *e2eEnv {
 		"RECONCILE_INTERVAL":           "1h",
 		"ARCHIVE_LINGER":               "200ms",
 		"SHUTDOWN_TIMEOUT":             "10s",
+	}
+	if o.partner {
+		e.cfgEnv["POSTIDENT_USERNAME"], e.cfgEnv["POSTIDENT_PASSWORD"] = e2ePartner, e2ePartnerPass
+		e.cfgEnv["POSTIDENT_PARTNER_MODE"], e.cfgEnv["ARCHIVE_ENABLED"] = "true", "false"
 	}
 	for k, v := range o.env {
 		e.cfgEnv[k] = v
@@ -188,7 +223,7 @@ func (e *e2eEnv) start() {
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
 	deadline := time.Now().Add(60 * time.Second)
-	for app.AdminURL == "" || !ready(app) {
+	for !ready(app) {
 		select {
 		case err := <-done:
 			cancel()
@@ -207,10 +242,11 @@ func (e *e2eEnv) start() {
 }
 
 func ready(app *App) bool {
-	if app.AdminURL == "" || (app.cfg.hasRole("webhook") && app.WebhookURL == "") {
+	hookURL, adminURL := app.URLs()
+	if adminURL == "" || (app.cfg.hasRole("webhook") && hookURL == "") {
 		return false
 	}
-	resp, err := http.Get(app.AdminURL + "/readyz")
+	resp, err := http.Get(adminURL + "/readyz")
 	if err != nil {
 		return false
 	}
@@ -236,6 +272,14 @@ func (e *e2eEnv) stop() {
 	case <-time.After(30 * time.Second):
 		e.t.Error("connector did not stop in 30s")
 	}
+}
+
+// adminURL is the running App's admin address.
+func (e *e2eEnv) adminURL() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, u := e.app.URLs()
+	return u
 }
 
 // reconcile runs one reconcile pass of the running App, as its reconciler
@@ -324,7 +368,6 @@ func testLogWriter(t *testing.T) io.Writer {
 	}
 	return io.Discard
 }
-
 
 // collector follows the status and result topics from the start and keeps
 // the decoded events, so tests can wait for them cheaply.

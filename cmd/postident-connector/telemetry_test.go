@@ -21,7 +21,7 @@ func TestTelemetryEndToEnd(t *testing.T) {
 	col := e.collect()
 
 	scrape := func() string {
-		resp, err := http.Get(e.app.AdminURL + "/metrics")
+		resp, err := http.Get(e.adminURL() + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,14 +19,14 @@ var _ connector.Source = (*Source)(nil)
 func NewSource(c *Client) *Source { return &Source{c: c} }
 
 // Fetch reads one case with its primary identification: the full result, or
-// the status endpoint when statusOnly is set.
-func (s *Source) Fetch(ctx context.Context, caseID string, statusOnly bool) (*connector.CaseResult, error) {
+// the status endpoint when o.StatusOnly is set.
+func (s *Source) Fetch(ctx context.Context, caseID string, o connector.FetchOptions) (*connector.CaseResult, error) {
 	var c *connector.CaseResult
 	var err error
-	if statusOnly {
+	if o.StatusOnly {
 		c, err = s.c.GetCaseStatus(ctx, caseID, false)
 	} else {
-		c, err = s.c.GetCase(ctx, caseID, GetOptions{})
+		c, err = s.c.GetCase(ctx, caseID, GetOptions{IncludeBinaryData: o.IncludeBinaryData, IncludeResultPDF: o.IncludeResultPDF})
 	}
 	return c, domainErr(err)
 }
