@@ -176,6 +176,10 @@ func (c Config) transport() (*kafkago.Transport, error) {
 		ClientID:    c.ClientID,
 		TLS:         c.TLS,
 		SASL:        m,
+		// kafka-go answers "unknown topic" from this cache until it is
+		// refreshed; a short TTL lets a topic created a moment ago (by
+		// EnsureTopics, or another process) be written within a second.
+		MetadataTTL: time.Second,
 	}, nil
 }
 

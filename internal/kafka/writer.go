@@ -109,14 +109,15 @@ func (w *Writer) Publish(ctx context.Context, msgs ...connector.Message) error {
 
 	// kafka-go answers from its metadata cache and fails at once when a topic
 	// is missing there; a topic created a moment ago by another process shows
-	// up at the cache's next refresh. Retry that one error briefly.
+	// up at the cache's next refresh (at most a second, see transport).
+	// Retry that one error for a few seconds.
 	backoff := 100 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := w.w.WriteMessages(ctx, kmsgs...)
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, kafkago.UnknownTopicOrPartition) || attempt == 3 || ctx.Err() != nil {
+		if !errors.Is(err, kafkago.UnknownTopicOrPartition) || attempt == 5 || ctx.Err() != nil {
 			return publishError(err, len(msgs))
 		}
 		t := time.NewTimer(backoff)
