@@ -61,7 +61,13 @@ type App struct {
 
 	urlMu                sync.Mutex
 	webhookURL, adminURL string
+	// started is closed once every role runs and the webhook listens.
+	started chan struct{}
 }
+
+// Started is closed once the App runs every role and the webhook listens;
+// what Run set up (writer, codec, source) is safe to read after it.
+func (a *App) Started() <-chan struct{} { return a.started }
 
 // URLs returns where the webhook and admin servers listen, once started
 // ("" before).
@@ -73,7 +79,7 @@ func (a *App) URLs() (webhook, admin string) {
 
 // NewApp returns an App for cfg; it does no I/O.
 func NewApp(cfg *Config, log *slog.Logger, tel *telemetry.Telemetry) *App {
-	return &App{cfg: cfg, log: log, tel: tel, health: telemetry.NewHealth()}
+	return &App{cfg: cfg, log: log, tel: tel, health: telemetry.NewHealth(), started: make(chan struct{})}
 }
 
 // Run starts every configured role and blocks until ctx ends or a role
@@ -92,6 +98,7 @@ func (a *App) Run(ctx context.Context) error {
 		_ = a.Close()
 		return err
 	}
+	close(a.started)
 	hookURL, adminURL := a.URLs()
 	a.log.Info("postident-connector ready", "roles", strings.Join(a.roles(), ","), "webhook", hookURL, "admin", adminURL)
 	var runErr error

@@ -222,17 +222,20 @@ func (e *e2eEnv) start() {
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
-	deadline := time.Now().Add(60 * time.Second)
+	select {
+	case <-app.Started():
+	case err := <-done:
+		cancel()
+		e.t.Fatalf("connector stopped before it was ready: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		e.t.Fatal("connector not started in 60s")
+	}
+	deadline := time.Now().Add(30 * time.Second)
 	for !ready(app) {
-		select {
-		case err := <-done:
-			cancel()
-			e.t.Fatalf("connector stopped before it was ready: %v", err)
-		default:
-		}
 		if time.Now().After(deadline) {
 			cancel()
-			e.t.Fatal("connector not ready in 60s")
+			e.t.Fatal("connector not ready in 30s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
