@@ -67,7 +67,7 @@ type ProcessorConfig struct {
 	// Default 1 MiB.
 	MaxRecordBytes int
 	Logger         *slog.Logger
-	Now       func() time.Time
+	Now            func() time.Time
 }
 
 func (c *ProcessorConfig) defaults() {

@@ -344,7 +344,7 @@ func (a *App) startAdmin() error {
 	ln := a.adminLn
 	if ln == nil {
 		var err error
-		if ln, err = net.Listen("tcp", a.cfg.AdminAddr); err != nil {
+		if ln, err = listen(a.cfg.AdminAddr); err != nil {
 			return fmt.Errorf("ADMIN_ADDR %s: %w", a.cfg.AdminAddr, err)
 		}
 	}
@@ -378,7 +378,7 @@ func (a *App) startWebhook() error {
 	a.hook = h
 	ln := a.webhookLn
 	if ln == nil {
-		if ln, err = net.Listen("tcp", w.Addr); err != nil {
+		if ln, err = listen(w.Addr); err != nil {
 			return fmt.Errorf("WEBHOOK_ADDR %s: %w", w.Addr, err)
 		}
 	}

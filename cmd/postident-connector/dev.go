@@ -20,6 +20,8 @@ import (
 
 // Dev-mode credentials: the simulator and the connector agree on them; they
 // protect nothing but a local demo.
+//
+//nolint:gosec // G101: fixed demo credentials of the local dev mode, by design
 const (
 	devClientID     = "DEVCLIENT1"
 	devUser         = "dev"
@@ -137,12 +139,18 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 }
 
+// listen opens a TCP listener on addr.
+func listen(addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
 // listenOrFree listens on addr, or on a free loopback port if addr is taken.
 func listenOrFree(addr string) (net.Listener, error) {
-	if ln, err := net.Listen("tcp", addr); err == nil {
+	if ln, err := listen(addr); err == nil {
 		return ln, nil
 	}
-	return net.Listen("tcp", "127.0.0.1:0")
+	return listen("127.0.0.1:0")
 }
 
 // waitReady polls /readyz until it answers 200, the app fails, or ctx ends.

@@ -101,7 +101,6 @@ type e2eEnv struct {
 	app    *App
 	cancel context.CancelFunc
 	done   chan error
-	hookLn net.Listener
 	codec  *avro.Codec
 	tel    *telemetry.Telemetry
 }
@@ -304,47 +303,6 @@ func (e *e2eEnv) reconcile() {
 
 // kcfg is a Kafka client configuration for reading the topics back.
 func (e *e2eEnv) kcfg() kafka.Config { return kafka.Config{Brokers: e.brokers, ClientID: "e2e-reader"} }
-
-// statusEvents reads the whole status topic, decoded, keyed by case.
-func (e *e2eEnv) statusEvents() map[string][]connector.CaseStatusChanged {
-	out := map[string][]connector.CaseStatusChanged{}
-	err := kafka.ReadAll(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_STATUS"], func(m connector.Message) error {
-		var ev connector.CaseStatusChanged
-		if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
-			return err
-		}
-		if string(m.Key) != ev.CaseID || string(m.Header("ce_id")) != ev.EventID {
-			e.t.Errorf("status record key %q / ce_id %q disagree with event %s / %s", m.Key, m.Header("ce_id"), ev.CaseID, ev.EventID)
-		}
-		out[ev.CaseID] = append(out[ev.CaseID], ev)
-		return nil
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return out
-}
-
-// results reads the whole result topic, decoded, keyed by case; a case with
-// more than one record keeps all of them in order.
-func (e *e2eEnv) results() map[string][]connector.CaseResultEvent {
-	out := map[string][]connector.CaseResultEvent{}
-	err := kafka.ReadAll(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_RESULT"], func(m connector.Message) error {
-		if m.Value == nil {
-			return nil
-		}
-		var ev connector.CaseResultEvent
-		if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
-			return err
-		}
-		out[ev.CaseID] = append(out[ev.CaseID], ev)
-		return nil
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return out
-}
 
 // eventually polls cond until it holds or the time is up.
 func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {

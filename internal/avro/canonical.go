@@ -28,7 +28,7 @@ func CanonicalForm(s hamba.Schema) string {
 func writeCanonical(b *strings.Builder, s hamba.Schema, seen map[string]bool) {
 	switch s := s.(type) {
 	case *hamba.RefSchema:
-		writeString(b, s.Schema().(hamba.NamedSchema).FullName())
+		writeString(b, s.Schema().FullName())
 	case *hamba.RecordSchema:
 		if seen[s.FullName()] {
 			writeString(b, s.FullName())

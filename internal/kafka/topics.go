@@ -89,7 +89,7 @@ func validTopicName(name string) error {
 		return fmt.Errorf("kafka: invalid topic name %q", name)
 	}
 	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
 			return fmt.Errorf("kafka: invalid topic name %q (allowed: letters, digits, '.', '_', '-')", name)
 		}
 	}

@@ -27,9 +27,9 @@ func benchSim(b *testing.B, n int) (*Sim, *httptest.Server) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		switch {
-		case i%10 == 0:
-		case i%10 == 1:
+		switch i % 10 {
+		case 0:
+		case 1:
 			_, _ = s.Step(id)
 		default:
 			if err := s.RunToEnd(id); err != nil {

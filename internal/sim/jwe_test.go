@@ -55,7 +55,7 @@ func scrHeaders(t *testing.T, pub any, dataPassword string) map[string]string {
 // encryption (the client must read enc from the header).
 func decrypt(t *testing.T, key *rsa.PrivateKey, body []byte) ([]byte, jose.Header) {
 	t.Helper()
-	obj, err := jose.ParseEncrypted(string(body), []jose.KeyAlgorithm{jose.RSA_OAEP_256}, supportedEnc)
+	obj, err := jose.ParseEncryptedCompact(string(body), []jose.KeyAlgorithm{jose.RSA_OAEP_256}, supportedEnc)
 	if err != nil {
 		t.Fatalf("parse JWE: %v (%.80s)", err, body)
 	}

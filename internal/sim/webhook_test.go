@@ -178,11 +178,11 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	waitLog(t, ctx, s, 3)
 	waitIdle(t, s)
 	s.Advance(3600 * time.Second)
-	log := waitLog(t, ctx, s, 4)
+	waitLog(t, ctx, s, 4)
 	waitIdle(t, s)
 	s.Advance(30 * 24 * time.Hour)
 	waitIdle(t, s)
-	log = s.Webhooks()
+	log := s.Webhooks()
 	want := []time.Duration{0, 0, 900 * time.Second, 4500 * time.Second}
 	if len(log) != len(want) || len(rc.got()) != len(want) {
 		t.Fatalf("%d attempts logged, %d received, want 4", len(log), len(rc.got()))

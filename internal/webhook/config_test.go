@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"math"
 	"net/netip"
 	"strings"
@@ -101,7 +102,7 @@ func TestValidateCaseID(t *testing.T) {
 		{"ÄR9W91GEZK24", ErrCaseIDChars},
 	}
 	for _, tt := range tests {
-		if err := ValidateCaseID(tt.in); err != tt.want {
+		if err := ValidateCaseID(tt.in); !errors.Is(err, tt.want) {
 			t.Errorf("ValidateCaseID(%q) = %v, want %v", tt.in, err, tt.want)
 		}
 	}
