@@ -73,8 +73,8 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 	if cfg.Topics == (Topics{}) {
 		cfg.Topics = DefaultTopics()
 	}
-	params := fmt.Sprintf("%s|%s|%s|%s|%v|%v|%s|%s", cfg.ClientID, cfg.CreatedFrom.UTC().Format(time.RFC3339), cfg.CreatedUntil.UTC().Format(time.RFC3339),
-		cfg.ClosedFrom.UTC().Format(time.RFC3339), cfg.IncludeArchived, cfg.PartnerMode, cfg.Topics.Status, cfg.Topics.Result)
+	params := fmt.Sprintf("%s|%s|%s|%s|%s|%v|%v|%s|%s", cfg.ClientID, cfg.CreatedFrom.UTC().Format(time.RFC3339), cfg.CreatedUntil.UTC().Format(time.RFC3339),
+		cfg.ClosedFrom.UTC().Format(time.RFC3339), cfg.ClosedUntil.UTC().Format(time.RFC3339), cfg.IncludeArchived, cfg.PartnerMode, cfg.Topics.Status, cfg.Topics.Result)
 	start := cfg.CreatedFrom
 	if cp, ok, err := readCheckpoint(cfg.Checkpoint); err != nil {
 		return prog, err

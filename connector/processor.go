@@ -169,8 +169,8 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if errors.Is(err, ErrUnauthorized) {
-				return fmt.Errorf("processor: %w", err)
+			if IsFatal(err) {
+				return fmt.Errorf("processor stopped, POSTIDENT answers cannot be used (check POSTIDENT_CLIENT_ID, credentials, POSTIDENT_PRIVATE_KEY_FILE and POSTIDENT_DATA_PASSWORD with `postident-connector check`): %w", err)
 			}
 			p.cfg.Logger.WarnContext(ctx, "processor batch failed, retrying", "notifications", len(batch), "backoff", backoff, "err", err)
 			select {
@@ -243,6 +243,12 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 		if n.CaseID == "" {
 			n.CaseID = string(m.Key)
 		}
+		if !ValidCaseID(n.CaseID) {
+			// Only our webhook and reconciler write here; a malformed id
+			// is a foreign record, skipped rather than sent to POSTIDENT.
+			p.cfg.Logger.WarnContext(ctx, "skipping notification with an invalid case id", "partition", m.Partition, "offset", m.Offset)
+			continue
+		}
 		w := works[n.CaseID]
 		if w == nil {
 			w = &caseWork{caseID: n.CaseID}
@@ -266,8 +272,24 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	// One error says enough: the first fatal one if any, else the first,
+	// with how many cases failed.
+	var first error
+	failed := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		failed++
+		if first == nil || (IsFatal(err) && !IsFatal(first)) {
+			first = err
+		}
+	}
+	if first != nil {
+		if failed > 1 {
+			return fmt.Errorf("%d of %d cases failed, first: %w", failed, len(order), first)
+		}
+		return first
 	}
 	var out []Message
 	for _, r := range results {

@@ -15,6 +15,19 @@ var ErrCaseGone = errors.New("case not found at POSTIDENT")
 // the credentials or client id. Retrying cannot help; an operator must act.
 var ErrUnauthorized = errors.New("POSTIDENT refused the credentials")
 
+// ErrMisconfigured is returned (wrapped) by a Source when POSTIDENT's answer
+// cannot be read with this configuration: it does not decrypt with the
+// configured key, or arrives in plain JSON although encryption is required.
+// Retrying cannot help; an operator must act.
+var ErrMisconfigured = errors.New("POSTIDENT answer unreadable with this configuration")
+
+// IsFatal reports whether err needs an operator: wrong credentials, a
+// request POSTIDENT rejects as malformed (such as a wrong x-scr-keyhash from
+// a wrong data password), or answers that do not decrypt.
+func IsFatal(err error) bool {
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrBadRequest) || errors.Is(err, ErrMisconfigured)
+}
+
 // ListQuery selects cases of the list endpoints (guide 7.5). Zero times are
 // left out of the request.
 type ListQuery struct {

@@ -79,7 +79,14 @@ func (a *App) URLs() (webhook, admin string) {
 
 // NewApp returns an App for cfg; it does no I/O.
 func NewApp(cfg *Config, log *slog.Logger, tel *telemetry.Telemetry) *App {
-	return &App{cfg: cfg, log: log, tel: tel, health: telemetry.NewHealth(), started: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, tel: tel, health: telemetry.NewHealth(), started: make(chan struct{})}
+	// Not ready until proven otherwise: /readyz answers 503 while the state
+	// loads and before the webhook listens.
+	a.health.SetReady("state", false, "loading the state topic")
+	if cfg.hasRole("webhook") {
+		a.health.SetReady("webhook", false, "not listening yet")
+	}
+	return a
 }
 
 // Run starts every configured role and blocks until ctx ends or a role
@@ -396,6 +403,7 @@ func (a *App) startWebhook() error {
 	a.urlMu.Lock()
 	a.webhookURL = scheme + "://" + ln.Addr().String() + w.Path
 	a.urlMu.Unlock()
+	a.health.SetReady("webhook", true, "")
 	go func() { _ = a.webhookSrv.Serve(ln) }()
 	return nil
 }

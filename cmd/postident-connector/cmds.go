@@ -108,6 +108,8 @@ func explainSCR(err error) error {
 		return fmt.Errorf("%w\n  the case does not exist for this client id, or was deleted after the retention period", err)
 	case errors.Is(err, scr.ErrDecrypt):
 		return fmt.Errorf("%w\n  the response could not be decrypted with POSTIDENT_PRIVATE_KEY_FILE: is it the key whose public half was sent, and is POSTIDENT_DATA_PASSWORD right?", err)
+	case errors.Is(err, scr.ErrBadRequest):
+		return fmt.Errorf("%w\n  POSTIDENT rejected the request as malformed; with encryption on, a POSTIDENT_DATA_PASSWORD that is not this client id's data password makes the x-scr-keyhash header invalid", err)
 	case errors.Is(err, scr.ErrNotEncrypted):
 		return fmt.Errorf("%w\n  POSTIDENT answered in plain JSON although encryption is required; set POSTIDENT_REQUIRE_ENCRYPTION=false only for an integration environment", err)
 	}

@@ -274,12 +274,15 @@ func (m *Main) Close() error {
 func run(ctx context.Context, args []string, l envconfig.Lookuper, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("postident-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	// Usage stays silent: --help prints the help once, to stdout, below;
+	// a bad flag gets a one-line hint instead of the whole text.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
+		fmt.Fprintln(stderr, "see postident-sim --help")
 		return 2
 	}
 	if fs.NArg() > 0 {

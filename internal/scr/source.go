@@ -72,6 +72,8 @@ func domainErr(err error) error {
 		return fmt.Errorf("%w: %w", connector.ErrUnauthorized, err)
 	case errors.Is(err, ErrBadRequest):
 		return fmt.Errorf("%w: %w", connector.ErrBadRequest, err)
+	case errors.Is(err, ErrDecrypt), errors.Is(err, ErrNotEncrypted):
+		return fmt.Errorf("%w: %w", connector.ErrMisconfigured, err)
 	}
 	return err
 }
