@@ -35,7 +35,8 @@ var _ connector.Publisher = (*Writer)(nil)
 // A Writer is safe for concurrent use. Close flushes and is safe to call more
 // than once.
 type Writer struct {
-	w *kafkago.Writer
+	w  *kafkago.Writer
+	tr *kafkago.Transport
 
 	mu     sync.RWMutex // guards closed against Publish racing Close
 	closed bool
@@ -52,7 +53,7 @@ func NewWriter(cfg Config) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{w: &kafkago.Writer{
+	return &Writer{tr: tr, w: &kafkago.Writer{
 		Addr:         kafkago.TCP(cfg.Brokers...),
 		Balancer:     &kafkago.Murmur2Balancer{},
 		RequiredAcks: kafkago.RequireAll,
@@ -169,7 +170,11 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	w.mu.Unlock()
-	if err := w.w.Close(); err != nil {
+	err := w.w.Close()
+	// The transport is ours, not kafka-go's: close its connections (and
+	// their goroutines) too.
+	w.tr.CloseIdleConnections()
+	if err != nil {
 		return fmt.Errorf("kafka: close writer: %w", err)
 	}
 	return nil
