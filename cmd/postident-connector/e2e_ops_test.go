@@ -449,3 +449,95 @@ func TestPartnerModeStatusOnly(t *testing.T) {
 		t.Errorf("partner mode with the archiver: %v", err)
 	}
 }
+
+// TestArchiverRefusals: POSTIDENT answering the archive call with 400 makes
+// the archiver split the batch down to single ids and leave the refused ones
+// unarchived without blocking; 503 is retried until it passes; 401 stops the
+// archiver alone while results keep flowing.
+func TestArchiverRefusals(t *testing.T) {
+	// Cases that expire before anyone starts them send no webhook: the
+	// reconciler finds them.
+	e := newE2E(t, envOpts{env: map[string]string{"RECONCILE_INTERVAL": "2s"}})
+	col := e.collect()
+	waitResults := func(ids []string) {
+		t.Helper()
+		eventually(t, 60*time.Second, "results", func() (bool, string) {
+			_, rs := col.snapshot()
+			for _, id := range ids {
+				if len(rs[id]) == 0 {
+					c, _ := e.sim.Case(id, false)
+					return false, fmt.Sprintf("no result for %s (case %s, %d transitions)", id, c.CaseStatus.Status, len(e.sim.Transitions(id)))
+				}
+			}
+			return true, ""
+		})
+	}
+	// 503: retried; once POSTIDENT recovers, every case is archived.
+	e.sim.SetFaults(sim.Faults{ArchiveStatus: 503})
+	ids := createMixed(t, e.sim, 8, 31)
+	runAll(t, e.sim, ids)
+	closed := closedOf(e.sim, ids)
+	waitResults(closed)
+	time.Sleep(time.Second)
+	for _, id := range closed {
+		if e.sim.IsArchived(id) {
+			t.Fatalf("%s archived while POSTIDENT answers 503", id)
+		}
+	}
+	e.sim.SetFaults(sim.Faults{})
+	eventually(t, 60*time.Second, "archived after the 503s", func() (bool, string) {
+		for _, id := range closed {
+			if !e.sim.IsArchived(id) {
+				return false, id + " not archived"
+			}
+		}
+		return true, ""
+	})
+
+	// 400: the batch is split down to single ids; each refused id is left
+	// unarchived (POSTIDENT will not take it) and the archiver goes on.
+	e.sim.SetFaults(sim.Faults{ArchiveStatus: 400})
+	refused := createMixed(t, e.sim, 4, 43)
+	runAll(t, e.sim, refused)
+	waitResults(closedOf(e.sim, refused))
+	time.Sleep(time.Second)
+	e.sim.SetFaults(sim.Faults{})
+	next := createMixed(t, e.sim, 4, 47)
+	runAll(t, e.sim, next)
+	eventually(t, 60*time.Second, "archiving goes on after refusals", func() (bool, string) {
+		for _, id := range closedOf(e.sim, next) {
+			if !e.sim.IsArchived(id) {
+				return false, id + " not archived"
+			}
+		}
+		return true, ""
+	})
+	for _, id := range closedOf(e.sim, refused) {
+		if e.sim.IsArchived(id) {
+			t.Errorf("%s archived although POSTIDENT refused it", id)
+		}
+	}
+
+	// 401: the archiver stops, the processor goes on.
+	e.sim.SetFaults(sim.Faults{ArchiveStatus: 401})
+	more := createMixed(t, e.sim, 6, 37)
+	runAll(t, e.sim, more)
+	waitResults(closedOf(e.sim, more))
+	time.Sleep(time.Second)
+	after := createMixed(t, e.sim, 3, 41)
+	runAll(t, e.sim, after)
+	waitResults(closedOf(e.sim, after)) // results still flow after the archiver stopped
+	e.sim.SetFaults(sim.Faults{})
+	time.Sleep(2 * time.Second)
+	for _, id := range closedOf(e.sim, append(more, after...)) {
+		if e.sim.IsArchived(id) {
+			t.Errorf("%s archived although the archiver was refused (401) and should have stopped", id)
+		}
+	}
+	e.mu.Lock()
+	running := e.app != nil
+	e.mu.Unlock()
+	if !running {
+		t.Fatal("the connector stopped; only the archiver should have")
+	}
+}

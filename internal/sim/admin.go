@@ -38,6 +38,7 @@ type adminFaults struct {
 	ReorderWebhooks      bool    `json:"reorderWebhooks"`
 	WebhookDelay         string  `json:"webhookDelay"`
 	PartialPageSize      int     `json:"partialPageSize"`
+	ArchiveStatus        int     `json:"archiveStatus"`
 }
 
 type adminStream struct {
@@ -186,7 +187,7 @@ func (s *Sim) adminHandler() http.Handler {
 		writeAdmin(w, http.StatusOK, adminFaults{
 			Latency: f.Latency.String(), ErrorRate: f.ErrorRate, DropWebhookRate: f.DropWebhookRate,
 			DuplicateWebhookRate: f.DuplicateWebhookRate, ReorderWebhooks: f.ReorderWebhooks,
-			WebhookDelay: f.WebhookDelay.String(), PartialPageSize: f.PartialPageSize,
+			WebhookDelay: f.WebhookDelay.String(), PartialPageSize: f.PartialPageSize, ArchiveStatus: f.ArchiveStatus,
 		})
 	})
 	mux.HandleFunc("PUT /sim/v1/faults", func(w http.ResponseWriter, r *http.Request) {
@@ -195,7 +196,7 @@ func (s *Sim) adminHandler() http.Handler {
 			return
 		}
 		f := Faults{ErrorRate: req.ErrorRate, DropWebhookRate: req.DropWebhookRate, DuplicateWebhookRate: req.DuplicateWebhookRate,
-			ReorderWebhooks: req.ReorderWebhooks, PartialPageSize: req.PartialPageSize}
+			ReorderWebhooks: req.ReorderWebhooks, PartialPageSize: req.PartialPageSize, ArchiveStatus: req.ArchiveStatus}
 		var err error
 		if f.Latency, err = optDuration(req.Latency); err == nil {
 			f.WebhookDelay, err = optDuration(req.WebhookDelay)

@@ -409,6 +409,9 @@ func (h *apiHandler) archive(w http.ResponseWriter, r *http.Request, who login) 
 	if len(ids) > MaxArchiveIDs {
 		return errorf(http.StatusBadRequest, "at most %d case IDs per request, got %d", MaxArchiveIDs, len(ids))
 	}
+	if st := h.s.faults.Load().ArchiveStatus; st != 0 {
+		return errorf(st, "archive refused by fault injection")
+	}
 	s := h.s
 	out := []connector.CaseStatus{}
 	s.mu.Lock()

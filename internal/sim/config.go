@@ -244,6 +244,10 @@ type Faults struct {
 	// most this many cases per response, with X-PARTIAL-DELIVERY when more
 	// match.
 	PartialPageSize int
+	// ArchiveStatus, when set (e.g. 400, 401, 503), answers every archive
+	// call with that HTTP status instead of archiving, so that a client's
+	// handling of each can be tested. 400 also applies to single-id calls.
+	ArchiveStatus int
 }
 
 func (f Faults) validate() error {
@@ -254,6 +258,9 @@ func (f Faults) validate() error {
 	}
 	if f.Latency < 0 || f.WebhookDelay < 0 || f.PartialPageSize < 0 {
 		return errors.New("fault durations and page size must not be negative")
+	}
+	if f.ArchiveStatus != 0 && (f.ArchiveStatus < 400 || f.ArchiveStatus > 599) {
+		return errors.New("archiveStatus must be an HTTP error status (400-599) or 0")
 	}
 	return nil
 }
