@@ -53,6 +53,7 @@ func External() []string {
 func Brokers(t testing.TB) []string {
 	t.Helper()
 	if addrs := External(); len(addrs) > 0 {
+		t.Logf("kafkatest: real broker %s", strings.Join(addrs, ","))
 		return addrs
 	}
 	return Fake(t).ListenAddrs()
