@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"sync"
+	"time"
 )
 
 // memo is what the processor remembers of one case: a fingerprint of the
@@ -115,21 +116,32 @@ func (m memo) previous(caseID string) *CaseState {
 
 // identKeyOfState rebuilds the IdentKey a stored CaseState was written for.
 func identKeyOfState(s *CaseState) IdentKey {
-	k := IdentKey{CaseStatus: s.CaseStatus}
-	if s.Method != nil {
-		k.Method = *s.Method
+	return identKeyOf(s.CaseStatus, s.Method, s.Status, s.SubStatusCode, s.SubStatusReasonCode, s.IdentModified)
+}
+
+// keyOfSnapshot is the IdentKey a reconcile snapshot stands for.
+func keyOfSnapshot(s *StatusSnapshot) IdentKey {
+	return identKeyOf(s.CaseStatus, s.Method, s.Status, s.SubStatusCode, s.SubStatusReasonCode, s.Modified)
+}
+
+// identKeyOf builds an IdentKey from the optional fields the state and
+// snapshot records share.
+func identKeyOf(caseStatus string, method, status *string, sub, reason *int32, modified *time.Time) IdentKey {
+	k := IdentKey{CaseStatus: caseStatus}
+	if method != nil {
+		k.Method = *method
 	}
-	if s.Status != nil {
-		k.Status = *s.Status
+	if status != nil {
+		k.Status = *status
 	}
-	if s.SubStatusCode != nil {
-		k.SubStatus = int(*s.SubStatusCode)
+	if sub != nil {
+		k.SubStatus = int(*sub)
 	}
-	if s.SubStatusReasonCode != nil {
-		k.Reason = int(*s.SubStatusReasonCode)
+	if reason != nil {
+		k.Reason = int(*reason)
 	}
-	if s.IdentModified != nil {
-		k.Modified = *s.IdentModified
+	if modified != nil {
+		k.Modified = *modified
 	}
 	return k
 }
@@ -185,25 +197,4 @@ func (s *State) Seen(caseID string, k IdentKey) (same, resultDone bool) {
 		return false, false
 	}
 	return m.fp == fingerprint(k), m.result
-}
-
-// keyOfSnapshot is the IdentKey a reconcile snapshot stands for.
-func keyOfSnapshot(s *StatusSnapshot) IdentKey {
-	k := IdentKey{CaseStatus: s.CaseStatus}
-	if s.Method != nil {
-		k.Method = *s.Method
-	}
-	if s.Status != nil {
-		k.Status = *s.Status
-	}
-	if s.SubStatusCode != nil {
-		k.SubStatus = int(*s.SubStatusCode)
-	}
-	if s.SubStatusReasonCode != nil {
-		k.Reason = int(*s.SubStatusReasonCode)
-	}
-	if s.Modified != nil {
-		k.Modified = *s.Modified
-	}
-	return k
 }

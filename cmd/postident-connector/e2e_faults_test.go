@@ -95,22 +95,8 @@ func TestEndToEndWebhookFaults(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	closed := 0
-	for _, id := range ids {
-		if c, _ := e.sim.Case(id, false); c.CaseStatus.Status == connector.CaseClosed {
-			closed++
-		}
-	}
-	eventually(t, 90*time.Second, "a result for every closed case", func() (bool, string) {
-		_, results := col.snapshot()
-		n := 0
-		for _, id := range ids {
-			if len(results[id]) > 0 {
-				n++
-			}
-		}
-		return n >= closed, fmt.Sprintf("%d of %d closed cases have a result", n, closed)
-	})
+	closed := len(closedOf(e.sim, ids))
+	col.waitResults(t, 90*time.Second, closedOf(e.sim, ids))
 	time.Sleep(500 * time.Millisecond) // let stragglers (duplicates) arrive before counting
 	statuses, results := col.snapshot()
 	if got := checkOneResultPerClosedCase(t, e, ids, statuses, results); got != closed || closed == 0 {
@@ -215,22 +201,8 @@ func TestEndToEndRestartsKeepIDs(t *testing.T) {
 		}
 		break
 	}
-	closed := 0
-	for _, id := range ids {
-		if c, _ := e.sim.Case(id, false); c.CaseStatus.Status == connector.CaseClosed {
-			closed++
-		}
-	}
-	eventually(t, 90*time.Second, "a result for every closed case", func() (bool, string) {
-		_, results := col.snapshot()
-		n := 0
-		for _, id := range ids {
-			if len(results[id]) > 0 {
-				n++
-			}
-		}
-		return n >= closed, fmt.Sprintf("%d of %d closed cases have a result", n, closed)
-	})
+	closed := len(closedOf(e.sim, ids))
+	col.waitResults(t, 90*time.Second, closedOf(e.sim, ids))
 	statuses, results := col.snapshot()
 	// A stop between publishing and committing may repeat a result record,
 	// with the same id; what must never happen is a lost result or a

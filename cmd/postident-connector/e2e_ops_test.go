@@ -96,16 +96,7 @@ func TestArchiverWaitsForAcknowledgements(t *testing.T) {
 	ids := createMixed(t, e.sim, 20, 5)
 	runAll(t, e.sim, ids)
 	closed := closedOf(e.sim, ids)
-	eventually(t, 60*time.Second, "results of the closed cases", func() (bool, string) {
-		_, rs := col.snapshot()
-		n := 0
-		for _, id := range closed {
-			if len(rs[id]) > 0 {
-				n++
-			}
-		}
-		return n == len(closed), fmt.Sprintf("%d of %d", n, len(closed))
-	})
+	col.waitResults(t, 60*time.Second, closed)
 	time.Sleep(time.Second) // give a wrong archiver time to act
 	for _, id := range closed {
 		if e.sim.IsArchived(id) {
@@ -292,16 +283,7 @@ func TestForgetLeavesNoValue(t *testing.T) {
 	ids := createMixed(t, e.sim, 6, 13)
 	runAll(t, e.sim, ids)
 	closed := closedOf(e.sim, ids)
-	eventually(t, 30*time.Second, "results", func() (bool, string) {
-		_, rs := col.snapshot()
-		n := 0
-		for _, id := range closed {
-			if len(rs[id]) > 0 {
-				n++
-			}
-		}
-		return n == len(closed), fmt.Sprintf("%d of %d", n, len(closed))
-	})
+	col.waitResults(t, 30*time.Second, closed)
 	gone := closed[0]
 	out, err := e.cli("forget", gone, "NOT-A-CASE-ID")
 	if err == nil {
@@ -366,16 +348,7 @@ func TestReplayCompactedResultTopic(t *testing.T) {
 	ids := createMixed(t, e.sim, 20, 17)
 	runAll(t, e.sim, ids)
 	closed := closedOf(e.sim, ids)
-	eventually(t, 30*time.Second, "results", func() (bool, string) {
-		_, rs := col.snapshot()
-		n := 0
-		for _, id := range closed {
-			if len(rs[id]) > 0 {
-				n++
-			}
-		}
-		return n == len(closed), fmt.Sprintf("%d of %d", n, len(closed))
-	})
+	col.waitResults(t, 30*time.Second, closed)
 	// A backfill re-emits every result into the same topic: two records a
 	// case, the same id.
 	from := e.sim.Now().Add(-30 * 24 * time.Hour).Format(time.RFC3339)
@@ -459,19 +432,7 @@ func TestArchiverRefusals(t *testing.T) {
 	// reconciler finds them.
 	e := newE2E(t, envOpts{env: map[string]string{"RECONCILE_INTERVAL": "2s"}})
 	col := e.collect()
-	waitResults := func(ids []string) {
-		t.Helper()
-		eventually(t, 60*time.Second, "results", func() (bool, string) {
-			_, rs := col.snapshot()
-			for _, id := range ids {
-				if len(rs[id]) == 0 {
-					c, _ := e.sim.Case(id, false)
-					return false, fmt.Sprintf("no result for %s (case %s, %d transitions)", id, c.CaseStatus.Status, len(e.sim.Transitions(id)))
-				}
-			}
-			return true, ""
-		})
-	}
+	waitResults := func(ids []string) { t.Helper(); col.waitResults(t, 60*time.Second, ids) }
 	// 503: retried; once POSTIDENT recovers, every case is archived.
 	e.sim.SetFaults(sim.Faults{ArchiveStatus: 503})
 	ids := createMixed(t, e.sim, 8, 31)

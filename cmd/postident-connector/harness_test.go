@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -381,6 +382,21 @@ func (e *e2eEnv) collect() *collector {
 		}()
 	}
 	return c
+}
+
+// waitResults waits until every case in ids has a result on Kafka.
+func (c *collector) waitResults(t *testing.T, within time.Duration, ids []string) {
+	t.Helper()
+	eventually(t, within, "a result for every closed case", func() (bool, string) {
+		_, rs := c.snapshot()
+		n := 0
+		for _, id := range ids {
+			if len(rs[id]) > 0 {
+				n++
+			}
+		}
+		return n == len(ids), fmt.Sprintf("%d of %d cases have a result", n, len(ids))
+	})
 }
 
 func (c *collector) statusCount(caseID string) int {
