@@ -332,6 +332,13 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork) (outcome, error
 	defer span.End()
 
 	prev, tracked := p.state.get(w.caseID)
+	// Closed is terminal (guide 8.3): once its result is out (or, for a
+	// partner, its final status), later notifications of the case change
+	// nothing and need no decryption.
+	if tracked && prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result || p.cfg.PartnerMode) {
+		p.skipped.Add(ctx, int64(len(w.notes)))
+		return outcome{}, nil
+	}
 	// A reconcile snapshot equal to what was emitted needs no fetch.
 	if allSnapshots(w.notes) && tracked {
 		k := keyOfSnapshot(last.Snapshot)
