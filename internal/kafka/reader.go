@@ -213,6 +213,7 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 // is routine on a fresh cluster, whose offsets topic is created on first use.
 func (r *Reader) Fetch(ctx context.Context) (connector.Message, error) {
 	var m kafkago.Message
+	backoff := 100 * time.Millisecond
 	for {
 		// kafka-go's Reader hands out records still buffered after Close;
 		// refuse them, the next owner re-reads them anyway.
@@ -230,8 +231,24 @@ func (r *Reader) Fetch(ctx context.Context) (connector.Message, error) {
 			}
 			continue
 		}
-		if errors.Is(err, io.EOF) { // closed concurrently
+		if errors.Is(err, io.EOF) && r.closed.Load() { // closed concurrently
 			return connector.Message{}, fmt.Errorf("kafka: fetch: %w: %w", ErrClosed, err)
+		}
+		// A broker restarting or unreachable for a moment is no reason to
+		// give up (the fault suite saw the connector exit on a short
+		// outage): kafka-go reconnects and rejoins the group in the
+		// background; keep waiting, as for a rebalance.
+		if (IsRetryable(err) || errors.Is(err, io.EOF)) && ctx.Err() == nil {
+			if r.log != nil {
+				r.log.Printf("kafka unreachable, still trying in %s: %v", backoff, err)
+			}
+			select {
+			case <-ctx.Done():
+				return connector.Message{}, fmt.Errorf("kafka: fetch: %w", ctx.Err())
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
 		}
 		return connector.Message{}, fmt.Errorf("kafka: fetch: %w", err)
 	}
