@@ -204,12 +204,17 @@ func (e *e2eEnv) config() *Config {
 // start runs a fresh App and waits until it is ready.
 func (e *e2eEnv) start() {
 	e.t.Helper()
+	e.startLogged(slog.New(slog.NewTextHandler(testLogWriter(e.t), &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// startLogged runs a fresh App with log as its logger and waits until it
+// is ready.
+func (e *e2eEnv) startLogged(log *slog.Logger) {
+	e.t.Helper()
 	cfg := e.config()
-	log := slog.New(slog.NewTextHandler(testLogWriter(e.t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	app := NewApp(cfg, log, e.tel)
 	app.privateKey = e2eKey(e.t)
 	var err error
-	// The webhook port may linger briefly after a restart.
 	for i := 0; i < 50; i++ {
 		if app.webhookLn, err = net.Listen("tcp", cfg.Webhook.Addr); err == nil {
 			break

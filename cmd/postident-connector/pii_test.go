@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -153,47 +151,6 @@ func TestNoPersonalDataInTelemetry(t *testing.T) {
 		t.Error("no debug line was logged: the test would not see what debug logging leaks")
 	}
 	t.Logf("%d cases (%d closed), %d personal values, %d spans", len(ids), closed, len(values), len(spans))
-}
-
-// startLogged starts the App like start does, with log as its logger.
-func (e *e2eEnv) startLogged(log *slog.Logger) {
-	e.t.Helper()
-	cfg := e.config()
-	app := NewApp(cfg, log, e.tel)
-	app.privateKey = e2eKey(e.t)
-	var err error
-	for i := 0; i < 50; i++ {
-		if app.webhookLn, err = net.Listen("tcp", cfg.Webhook.Addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	select {
-	case <-app.Started():
-	case err := <-done:
-		cancel()
-		e.t.Fatalf("connector stopped before it was ready: %v", err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		e.t.Fatal("connector not started in 60s")
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !ready(app) {
-		if time.Now().After(deadline) {
-			cancel()
-			e.t.Fatal("connector not ready in 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	e.mu.Lock()
-	e.app, e.cancel, e.done = app, cancel, done
-	e.mu.Unlock()
 }
 
 // piiFields are the JSON fields of a case (guide chapter 8) whose values are
