@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -90,7 +88,7 @@ func TestNoPersonalDataInTelemetry(t *testing.T) {
 	<-viewDone
 	e.stop()
 
-	values := personalValues(t, e, ids)
+	values := e.sim.PersonalValues(ids)
 	if len(values) < 100 {
 		t.Fatalf("only %d personal values to look for; the grep would prove little", len(values))
 	}
@@ -151,63 +149,6 @@ func TestNoPersonalDataInTelemetry(t *testing.T) {
 		t.Error("no debug line was logged: the test would not see what debug logging leaks")
 	}
 	t.Logf("%d cases (%d closed), %d personal values, %d spans", len(ids), closed, len(values), len(spans))
-}
-
-// piiFields are the JSON fields of a case (guide chapter 8) whose values are
-// personal data.
-var piiFields = map[string]bool{
-	"firstName": true, "lastName": true, "birthName": true, "birthDate": true, "birthPlace": true,
-	"number": true, "streetAddress": true, "appendix": true, "city": true, "email": true, "mobilePhone": true,
-	"placeOfIssue": true, "epost": true,
-}
-
-// personalValues walks the full cases as the simulator serves them and
-// returns every distinct personal value of at least 4 characters (shorter
-// ones, such as a house number, would match by chance).
-func personalValues(t *testing.T, e *e2eEnv, ids []string) []string {
-	t.Helper()
-	seen := map[string]bool{}
-	var walk func(key string, v any)
-	walk = func(key string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if val, ok := x["value"].(string); ok && piiFields[key] && len(val) >= 4 {
-				seen[val] = true
-			}
-			for k, vv := range x {
-				walk(k, vv)
-			}
-		case []any:
-			for _, vv := range x {
-				walk(key, vv)
-			}
-		case string:
-			if piiFields[key] && len(x) >= 4 {
-				seen[x] = true
-			}
-		}
-	}
-	for _, id := range ids {
-		c, ok := e.sim.Case(id, true)
-		if !ok {
-			t.Fatalf("%s: unknown to the simulator", id)
-		}
-		b, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		walk("", m)
-	}
-	out := make([]string, 0, len(seen))
-	for v := range seen {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.

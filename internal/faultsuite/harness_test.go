@@ -983,59 +983,6 @@ func keyOfStatus(ev *connector.CaseStatusChanged) connector.IdentKey {
 
 // piiKeys are the JSON fields of a case whose values are personal data that
 // must never reach logs.
-var piiKeys = map[string]bool{"firstName": true, "lastName": true, "birthName": true, "birthDate": true, "birthPlace": true,
-	"number": true, "streetAddress": true, "city": true, "email": true, "mobilePhone": true, "placeOfIssue": true}
-
-// personalData returns the distinct personal values the simulator generated
-// for the cases (at least 4 characters, so that no digit or short word
-// matches by chance).
-func (e *env) personalData(ids []string) []string {
-	seen := map[string]bool{}
-	var walk func(key string, v any)
-	walk = func(key string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if val, ok := x["value"].(string); ok && piiKeys[key] {
-				if len(val) >= 4 {
-					seen[val] = true
-				}
-			}
-			for k, vv := range x {
-				walk(k, vv)
-			}
-		case []any:
-			for _, vv := range x {
-				walk(key, vv)
-			}
-		case string:
-			if piiKeys[key] && len(x) >= 4 {
-				seen[x] = true
-			}
-		}
-	}
-	for _, id := range ids {
-		c, ok := e.sim.Case(id, true)
-		if !ok {
-			continue
-		}
-		b, err := json.Marshal(c)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		var m any
-		if err := json.Unmarshal(b, &m); err != nil {
-			e.t.Fatal(err)
-		}
-		walk("", m)
-	}
-	out := make([]string, 0, len(seen))
-	for v := range seen {
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // grepLogs returns the lines of the connector's logs that contain any of
 // values.
 func (e *env) grepLogs(values []string) (hits []string, lines int) {

@@ -169,7 +169,7 @@ func TestPostidentFaults(t *testing.T) {
 		}
 	}
 	// Personal data: the connector logged at debug level through all of it.
-	values := e.personalData(ids)
+	values := e.sim.PersonalValues(ids)
 	hits, lines := e.grepLogs(values)
 	if len(values) < 100 {
 		t.Errorf("only %d personal values to look for", len(values))
