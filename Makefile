@@ -1,5 +1,8 @@
 # Developer shortcuts. `go test ./...` alone needs nothing but Go.
 GO ?= go
+# The release toolchain (see go.mod); override with GOTOOLCHAIN=local to use your own Go.
+GOTOOLCHAIN ?= go1.27.3
+export GOTOOLCHAIN
 
 .PHONY: test test-race test-kafka lint vet bench fuzz build validate ci
 
