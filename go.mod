@@ -56,3 +56,9 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// A copy of hamba/avro v2.31.0 with fixes for GO-2026-5046, GO-2026-5047 and
+// GO-2026-5048, which have no upstream release: see
+// internal/thirdparty/hamba-avro/PATCHES.md. Drop this line once a fixed
+// release exists.
+replace github.com/hamba/avro/v2 => ./internal/thirdparty/hamba-avro
