@@ -36,6 +36,7 @@ const (
 const (
 	maxStringBytes = 1 << 20 // one string or bytes value
 	maxArrayItems  = 1 << 16 // elements of one array
+	maxMapEntries  = 1 << 16 // entries of one map (our schemas have none; a writer schema may)
 )
 
 // Errors a caller can test with errors.Is.
@@ -157,6 +158,7 @@ func New(cfg Config) (*Codec, error) {
 			TagKey:            "avro",
 			MaxByteSliceSize:  maxStringBytes,
 			MaxSliceAllocSize: maxArrayItems,
+			MaxMapAllocSize:   maxMapEntries,
 		}.Freeze(),
 		autoRegister: cfg.AutoRegister,
 		types:        map[reflect.Type]*binding{},

@@ -52,13 +52,14 @@ func (d *arrayDecoder) Decode(ptr unsafe.Pointer, r *Reader) {
 			break
 		}
 
+		// postident-connector patch (GO-2026-5047): overflow-safe total.
 		start := size
-		size += int(l)
-
-		if size > r.cfg.getMaxSliceAllocSize() {
-			r.ReportError("decode array", "size is greater than `Config.MaxSliceAllocSize`")
+		total, ok := r.addBlock("decode array", int64(size), l, r.cfg.getMaxSliceAllocSize())
+		if !ok {
+			r.Error = fmt.Errorf("%w (`Config.MaxSliceAllocSize`)", r.Error)
 			return
 		}
+		size = int(total)
 
 		sliceType.UnsafeGrow(ptr, size)
 

@@ -61,10 +61,19 @@ func (d *mapDecoder) Decode(ptr unsafe.Pointer, r *Reader) {
 		d.mapType.UnsafeSet(ptr, d.mapType.UnsafeMakeMap(0))
 	}
 
+	// postident-connector patch (GO-2026-5046, GO-2026-5048): the entries are
+	// counted across blocks against MaxMapAllocSize, and a failed read ends
+	// the loop.
+	var total int64
 	for {
 		l, _ := r.ReadBlockHeader()
 		if l == 0 {
 			break
+		}
+		var ok bool
+		if total, ok = r.addBlock("decode map", total, l, r.cfg.getMaxMapAllocSize()); !ok {
+			r.Error = fmt.Errorf("%w (`Config.MaxMapAllocSize`)", r.Error)
+			return
 		}
 
 		for range l {
@@ -109,13 +118,23 @@ func (d *mapDecoderUnmarshaler) Decode(ptr unsafe.Pointer, r *Reader) {
 		d.mapType.UnsafeSet(ptr, d.mapType.UnsafeMakeMap(0))
 	}
 
+	// postident-connector patch (GO-2026-5046, GO-2026-5048), as above.
+	var total int64
 	for {
 		l, _ := r.ReadBlockHeader()
 		if l == 0 {
 			break
 		}
+		var ok bool
+		if total, ok = r.addBlock("decode map", total, l, r.cfg.getMaxMapAllocSize()); !ok {
+			r.Error = fmt.Errorf("%w (`Config.MaxMapAllocSize`)", r.Error)
+			return
+		}
 
 		for range l {
+			if r.Error != nil {
+				return
+			}
 			keyPtr := d.keyType.UnsafeNew()
 			keyObj := d.keyType.UnsafeIndirect(keyPtr)
 			if reflect2.IsNil(keyObj) {

@@ -140,20 +140,35 @@ type sliceSkipDecoder struct {
 	decoder ValDecoder
 }
 
+// postident-connector patch (GO-2026-5046, GO-2026-5047): skipped items are
+// counted against the same limit as decoded ones, a block size that does not
+// fit an int is an error, and a failed read ends the loop.
 func (d *sliceSkipDecoder) Decode(_ unsafe.Pointer, r *Reader) {
+	var total int64
 	for {
 		l, size := r.ReadBlockHeader()
 		if l == 0 {
 			break
 		}
+		var ok bool
+		if total, ok = r.addBlock("skip array", total, l, r.cfg.getMaxSliceAllocSize()); !ok {
+			return
+		}
 
 		if size > 0 {
+			if size > int64(maxAllocSize) {
+				r.ReportError("skip array", "invalid block size")
+				return
+			}
 			r.SkipNBytes(int(size))
 			continue
 		}
 
 		for range l {
 			d.decoder.Decode(nil, r)
+			if r.Error != nil {
+				return
+			}
 		}
 	}
 }
@@ -171,14 +186,24 @@ type mapSkipDecoder struct {
 	decoder ValDecoder
 }
 
+// postident-connector patch, as for arrays above.
 func (d *mapSkipDecoder) Decode(_ unsafe.Pointer, r *Reader) {
+	var total int64
 	for {
 		l, size := r.ReadBlockHeader()
 		if l == 0 {
 			break
 		}
+		var ok bool
+		if total, ok = r.addBlock("skip map", total, l, r.cfg.getMaxMapAllocSize()); !ok {
+			return
+		}
 
 		if size > 0 {
+			if size > int64(maxAllocSize) {
+				r.ReportError("skip map", "invalid block size")
+				return
+			}
 			r.SkipNBytes(int(size))
 			continue
 		}
@@ -186,6 +211,9 @@ func (d *mapSkipDecoder) Decode(_ unsafe.Pointer, r *Reader) {
 		for range l {
 			r.SkipString()
 			d.decoder.Decode(nil, r)
+			if r.Error != nil {
+				return
+			}
 		}
 	}
 }

@@ -56,6 +56,12 @@ type Config struct {
 	// allocation size by default.
 	// If this size is exceeded, the decoder returns an error.
 	MaxSliceAllocSize int
+
+	// MaxMapAllocSize is the maximum number of entries the decoder will put into
+	// one map, counted across all of the map's blocks, set to the max heap
+	// allocation size by default. If this size is exceeded, the decoder returns
+	// an error. (postident-connector patch for GO-2026-5048.)
+	MaxMapAllocSize int
 }
 
 // Freeze makes the configuration immutable.
@@ -293,6 +299,14 @@ func (c *frozenConfig) getMaxByteSliceSize() int {
 	size := c.config.MaxByteSliceSize
 	if size == 0 {
 		return defaultMaxByteSliceSize
+	}
+	return size
+}
+
+func (c *frozenConfig) getMaxMapAllocSize() int {
+	size := c.config.MaxMapAllocSize
+	if size > maxAllocSize || size <= 0 {
+		return maxAllocSize
 	}
 	return size
 }

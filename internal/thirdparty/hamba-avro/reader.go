@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"unsafe"
 )
@@ -312,13 +313,44 @@ func (r *Reader) readBytes(op string) []byte {
 }
 
 // ReadBlockHeader reads a Block Header from the Reader.
+//
+// postident-connector patch (GO-2026-5047): a count of MinInt64 (whose
+// negation is itself) and a negative byte size are errors, and a header that
+// could not be read is reported as the end of the blocks (0, 0), so that no
+// caller loops on a count read from a failed stream.
 func (r *Reader) ReadBlockHeader() (int64, int64) {
 	length := r.ReadLong()
+	if r.Error != nil {
+		return 0, 0
+	}
 	if length < 0 {
+		if length == math.MinInt64 {
+			r.ReportError("ReadBlockHeader", "invalid block count")
+			return 0, 0
+		}
 		size := r.ReadLong()
+		if r.Error != nil {
+			return 0, 0
+		}
+		if size < 0 {
+			r.ReportError("ReadBlockHeader", "invalid block size")
+			return 0, 0
+		}
 
 		return -length, size
 	}
 
 	return length, 0
+}
+
+// addBlock adds a block's item count to the items already read of one array
+// or map and reports whether the total stays within limit. It never
+// overflows: the check is done before the addition.
+// (postident-connector patch for GO-2026-5047 and GO-2026-5048.)
+func (r *Reader) addBlock(op string, total, count int64, limit int) (int64, bool) {
+	if count < 0 || count > int64(limit)-total {
+		r.ReportError(op, "size is greater than the configured limit")
+		return total, false
+	}
+	return total + count, true
 }

@@ -127,29 +127,54 @@ func (r *Reader) ReadNext(schema Schema) any {
 }
 
 // ReadArrayCB reads an array with a callback per item.
+//
+// postident-connector patch (GO-2026-5046, GO-2026-5047): the items are
+// counted against Config.MaxSliceAllocSize and a failed read ends the loop.
 func (r *Reader) ReadArrayCB(fn func(*Reader) bool) {
+	var total int64
 	for {
 		l, _ := r.ReadBlockHeader()
 		if l == 0 {
 			break
 		}
+		var ok bool
+		if total, ok = r.addBlock("read array", total, l, r.cfg.getMaxSliceAllocSize()); !ok {
+			return
+		}
 		for range l {
 			fn(r)
+			if r.Error != nil {
+				return
+			}
 		}
 	}
 }
 
 // ReadMapCB reads an array with a callback per item.
+//
+// postident-connector patch (GO-2026-5046, GO-2026-5048): the entries are
+// counted against Config.MaxMapAllocSize and a failed read ends the loop.
 func (r *Reader) ReadMapCB(fn func(*Reader, string) bool) {
+	var total int64
 	for {
 		l, _ := r.ReadBlockHeader()
 		if l == 0 {
 			break
 		}
+		var ok bool
+		if total, ok = r.addBlock("read map", total, l, r.cfg.getMaxMapAllocSize()); !ok {
+			return
+		}
 
 		for range l {
 			field := r.ReadString()
+			if r.Error != nil {
+				return
+			}
 			fn(r, field)
+			if r.Error != nil {
+				return
+			}
 		}
 	}
 }
