@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,74 @@ func FuzzSourceAddrs(f *testing.F) {
 			if a.IsValid() && (a.Zone() != "" || a.Is4In6()) {
 				t.Fatalf("address %v not normalised", a)
 			}
+		}
+	})
+}
+
+var generatedRequestID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// FuzzWebhookRequest fuzzes the headers a caller controls besides the body:
+// Authorization and X-Request-Id. The handler must not panic or answer 5xx,
+// must accept a call only with exactly the configured credentials (as
+// net/http reads the header), and must echo the caller's request id only when
+// it is sane, otherwise answer with a fresh random one, because the id lands
+// in logs and response headers verbatim.
+func FuzzWebhookRequest(f *testing.F) {
+	const user, pass = "postident", "webhook-secret"
+	good := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	for _, seed := range []struct{ auth, rid string }{
+		{good, "abc-123"},
+		{good, ""},
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass+"x")), "x"},
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte(user+"\x00:"+pass)), "\r\nSet-Cookie: a=b"},
+		{"basic " + good[len("Basic "):], "a b"},
+		{"Basic " + good[len("Basic "):] + "=", "ä"},
+		{"Bearer token", string(make([]byte, 200))},
+		{"Basic", "id:with.dots_and-dashes"},
+		{"", "0123456789abcdef0123456789abcdef"},
+	} {
+		f.Add(seed.auth, seed.rid, []byte(validBody))
+	}
+	sink := &lastSink{}
+	h, err := newHandler(Config{Logger: discardLogger(), Username: user, Password: pass}, sink, metricnoop.NewMeterProvider(), tracenoop.NewTracerProvider())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, auth, rid string, body []byte) {
+		sink.last = Notification{}
+		req := httptest.NewRequest(http.MethodPost, DefaultPath, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header["Authorization"] = []string{auth}
+		req.Header["X-Request-Id"] = []string{rid}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+
+		if rec.Code >= 500 {
+			t.Fatalf("status %d %q", rec.Code, rec.Body.String())
+		}
+		if !knownAnswers[rec.Body.String()] {
+			t.Fatalf("answer %q is not one of the fixed texts", rec.Body.String())
+		}
+		u, p, ok := req.BasicAuth()
+		authorized := ok && u == user && p == pass
+		if !authorized && rec.Code != http.StatusUnauthorized {
+			t.Fatalf("status %d for credentials that are not the configured ones", rec.Code)
+		}
+		if !authorized && sink.last.CaseID != "" {
+			t.Fatal("an unauthorized call reached the sink")
+		}
+		if authorized && rec.Code == http.StatusUnauthorized {
+			t.Fatal("the configured credentials were refused")
+		}
+		got := rec.Header().Get("X-Request-Id")
+		switch {
+		case saneRequestID(rid) && got != rid:
+			t.Fatalf("sane request id %q answered as %q", rid, got)
+		case !saneRequestID(rid) && !generatedRequestID.MatchString(got):
+			t.Fatalf("request id %q answered as %q, want a fresh random id", rid, got)
+		}
+		if authorized && rec.Code == http.StatusOK && sink.last.RequestID != got {
+			t.Fatalf("the notification carries request id %q, the answer %q", sink.last.RequestID, got)
 		}
 	})
 }

@@ -397,9 +397,9 @@ func (h *Handler) observe(ctx context.Context, span trace.Span, rid string, star
 	if res.err != nil {
 		attrs = append(attrs, slog.String("error", res.err.Error()))
 	}
-	if sc := span.SpanContext(); sc.IsValid() {
-		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
-	}
+	// No trace_id here: the connector's logger (telemetry.NewContextHandler)
+	// adds trace_id and span_id from ctx to every record, and a second key
+	// would make the line ambiguous for log shippers.
 	h.log.LogAttrs(ctx, level, msg, attrs...)
 }
 

@@ -18,6 +18,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	connlog "github.com/postident-connector/postident-connector/internal/telemetry"
 )
 
 // testTimeout bounds every test; nothing here should take more than a
@@ -144,7 +146,8 @@ func newEnv(t *testing.T, cfg Config, sink Sink) *env {
 	t.Helper()
 	e := &env{reader: sdkmetric.NewManualReader(), spans: tracetest.NewSpanRecorder(), logs: &syncBuffer{}}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// The handler the connector logs through: it adds trace and span ids.
+		cfg.Logger = slog.New(connlog.NewContextHandler(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(e.reader))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(e.spans))

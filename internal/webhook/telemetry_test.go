@@ -95,6 +95,12 @@ func TestTelemetry(t *testing.T) {
 	}
 	var lines []map[string]any
 	for l := range strings.SplitSeq(strings.TrimSpace(logs), "\n") {
+		// encoding/json keeps the last of duplicate keys; count them in the text.
+		for _, key := range []string{`"trace_id"`, `"request_id"`, `"status"`} {
+			if n := strings.Count(l, key); n > 1 {
+				t.Errorf("log line has %s %d times: %s", key, n, l)
+			}
+		}
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("log line %q: %v", l, err)
