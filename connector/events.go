@@ -436,6 +436,10 @@ type StatusSnapshot struct {
 	SubStatusCode       *int32     `avro:"subStatusCode" json:"subStatusCode"`
 	SubStatusReasonCode *int32     `avro:"subStatusReasonCode" json:"subStatusReasonCode"`
 	Modified            *time.Time `avro:"identificationModified" json:"identificationModified"`
+	// Created is caseStatus.created: the processor fetches closed cases of
+	// a reconcile run by their creation range (one list call for many).
+	// Nil in snapshots written before the field existed.
+	Created *time.Time `avro:"created" json:"created"`
 }
 
 // CaseState is what the processor last emitted for a case (topic
@@ -599,6 +603,7 @@ func SnapshotOf(c *CaseResult) *StatusSnapshot {
 		SubStatusCode:       s.subCode,
 		SubStatusReasonCode: s.reasonCode,
 		Modified:            s.modified,
+		Created:             tsPtr(c.CaseStatus.Created),
 	}
 }
 

@@ -66,8 +66,14 @@ type ProcessorConfig struct {
 	// message.max.bytes); a file that does not fit is reported and skipped.
 	// Default 1 MiB.
 	MaxRecordBytes int
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Coalesce fetches bursts of closed cases with list calls (one RSA
+	// decryption for up to 1000 cases) instead of one GET each; the zero
+	// value is off. It stays off in partner mode and with
+	// IncludeBinaryData or IncludeResultPDF: lists carry no binaries and
+	// partner accounts may not read them.
+	Coalesce CoalesceConfig
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 func (c *ProcessorConfig) defaults() {
@@ -92,6 +98,19 @@ func (c *ProcessorConfig) defaults() {
 	if c.MaxRecordBytes <= 0 {
 		c.MaxRecordBytes = 1 << 20
 	}
+	if c.PartnerMode || c.IncludeBinaryData || c.IncludeResultPDF {
+		c.Coalesce.Enabled = false
+	}
+	if c.Coalesce.Enabled {
+		c.Coalesce.defaults()
+	}
+}
+
+// CoalesceActive reports whether the processor fetches bursts of closed
+// cases with list calls: Coalesce.Enabled, and neither partner mode nor
+// binaries nor PDFs.
+func (c ProcessorConfig) CoalesceActive() bool {
+	return c.Coalesce.Enabled && !c.PartnerMode && !c.IncludeBinaryData && !c.IncludeResultPDF
 }
 
 // Processor turns notifications into events. For each notified case it
@@ -100,7 +119,9 @@ func (c *ProcessorConfig) defaults() {
 // a CaseResult once per closed case, records the new state on the state
 // topic, and only then commits the notifications. Cases of one batch are
 // fetched in parallel; notifications of one case are handled together, in
-// order, so per-case order holds.
+// order, so per-case order holds. With ProcessorConfig.Coalesce, bursts of
+// closed cases are fetched with list calls before the parallel fetches, and
+// only what the lists did not deliver is fetched one by one.
 type Processor struct {
 	cfg   ProcessorConfig
 	src   Source
@@ -113,7 +134,29 @@ type Processor struct {
 	tooLarge  metric.Int64Counter
 	fetches   metric.Int64Counter
 	skipped   metric.Int64Counter
+	lists     metric.Int64Counter
 	stateSize metric.Int64ObservableGauge
+
+	// Attribute sets built once: attribute.NewSet on every Add was 5% of
+	// the processor's CPU.
+	eventAttrs map[eventKey]metric.AddOption
+	fetchAttrs map[string]metric.AddOption
+	listAttrs  [2]metric.AddOption // data, status
+
+	co *coalescer // nil when coalescing is off
+}
+
+type eventKey struct {
+	typ    string
+	origin Origin
+}
+
+// eventAttr returns the attribute option of an event counter Add.
+func (p *Processor) eventAttr(typ string, origin Origin) metric.AddOption {
+	if o, ok := p.eventAttrs[eventKey{typ, origin}]; ok {
+		return o
+	}
+	return metric.WithAttributes(attribute.String("type", typ), attribute.String("origin", string(origin)))
 }
 
 // NewProcessor returns a processor over a loaded state.
@@ -137,12 +180,36 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 	if p.skipped, err = m.Int64Counter("postident_processor_skipped_total", metric.WithDescription("Notifications that needed no fetch because the state was unchanged.")); err != nil {
 		return nil, err
 	}
+	if p.lists, err = m.Int64Counter("postident_processor_list_calls_total", metric.WithDescription("List calls the processor made to fetch closed cases in bulk, by list (status or data); each is one decryption.")); err != nil {
+		return nil, err
+	}
 	if p.stateSize, err = m.Int64ObservableGauge("postident_state_cases", metric.WithDescription("Cases tracked in the processor state."),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(int64(state.Len()))
 			return nil
 		})); err != nil {
 		return nil, err
+	}
+	p.eventAttrs = map[eventKey]metric.AddOption{}
+	for _, typ := range []string{"status-changed", "result", "record"} {
+		for _, o := range []Origin{OriginWebhook, OriginReconcile, OriginBackfill} {
+			p.eventAttrs[eventKey{typ, o}] = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", typ), attribute.String("origin", string(o))))
+		}
+	}
+	p.fetchAttrs = map[string]metric.AddOption{}
+	for _, o := range []string{"ok", "gone", "error", "list"} {
+		p.fetchAttrs[o] = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", o)))
+	}
+	p.listAttrs[0] = metric.WithAttributeSet(attribute.NewSet(attribute.String("list", "data")))
+	p.listAttrs[1] = metric.WithAttributeSet(attribute.NewSet(attribute.String("list", "status")))
+	if cfg.CoalesceActive() {
+		p.co = newCoalescer(cfg.Coalesce, src, cfg.Now, cfg.Logger, p.tracer, func(ctx context.Context, statusOnly bool) {
+			i := 0
+			if statusOnly {
+				i = 1
+			}
+			p.lists.Add(ctx, 1, p.listAttrs[i])
+		})
 	}
 	return p, nil
 }
@@ -258,6 +325,7 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 		w.notes = append(w.notes, &n)
 		w.msgs = append(w.msgs, m)
 	}
+	pre := p.prefetch(ctx, order)
 	results := make([]outcome, len(order))
 	errs := make([]error, len(order))
 	sem := make(chan struct{}, p.cfg.Parallelism)
@@ -268,7 +336,7 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i], errs[i] = p.handleCase(ctx, w)
+			results[i], errs[i] = p.handleCase(ctx, w, pre[w.caseID])
 		}()
 	}
 	wg.Wait()
@@ -308,8 +376,54 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 	return nil
 }
 
-// handleCase decides what one case's notifications produce.
-func (p *Processor) handleCase(ctx context.Context, w *caseWork) (outcome, error) {
+// prefetch fetches the batch's closed cases with list calls where it can
+// (see CoalesceConfig). Cases it does not return are fetched singly by
+// handleCase. Nil when coalescing is off.
+func (p *Processor) prefetch(ctx context.Context, order []*caseWork) map[string]*CaseResult {
+	if p.co == nil {
+		return nil
+	}
+	var hints []hint
+	for _, w := range order {
+		if _, _, need := p.needsFetch(w); !need {
+			continue
+		}
+		if h, ok := hintOf(w); ok {
+			hints = append(hints, h)
+		}
+	}
+	if len(hints) == 0 {
+		return nil
+	}
+	return p.co.prefetch(ctx, hints)
+}
+
+// needsFetch returns the state last emitted for the case and whether its
+// notifications need a fetch at all.
+func (p *Processor) needsFetch(w *caseWork) (prev memo, tracked, need bool) {
+	prev, tracked = p.state.get(w.caseID)
+	if !tracked {
+		return prev, false, true
+	}
+	// Closed is terminal (guide 8.3): once its result is out (or, for a
+	// partner, its final status), later notifications of the case change
+	// nothing and need no decryption.
+	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result || p.cfg.PartnerMode) {
+		return prev, true, false
+	}
+	// A reconcile snapshot equal to what was emitted needs no fetch.
+	if allSnapshots(w.notes) {
+		k := keyOfSnapshot(w.notes[len(w.notes)-1].Snapshot)
+		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result || p.cfg.PartnerMode) {
+			return prev, true, false
+		}
+	}
+	return prev, true, true
+}
+
+// handleCase decides what one case's notifications produce; pre, when set,
+// is the case as a list call delivered it, used instead of a fetch.
+func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult) (outcome, error) {
 	last := w.notes[len(w.notes)-1]
 	origin := Origin(last.Origin)
 	if origin == "" {
@@ -331,24 +445,19 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork) (outcome, error
 		attribute.Int("postident.notifications", len(w.notes))))
 	defer span.End()
 
-	prev, tracked := p.state.get(w.caseID)
-	// Closed is terminal (guide 8.3): once its result is out (or, for a
-	// partner, its final status), later notifications of the case change
-	// nothing and need no decryption.
-	if tracked && prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result || p.cfg.PartnerMode) {
+	prev, tracked, need := p.needsFetch(w)
+	if !need {
 		p.skipped.Add(ctx, int64(len(w.notes)))
 		return outcome{}, nil
 	}
-	// A reconcile snapshot equal to what was emitted needs no fetch.
-	if allSnapshots(w.notes) && tracked {
-		k := keyOfSnapshot(last.Snapshot)
-		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result || p.cfg.PartnerMode) {
-			p.skipped.Add(ctx, int64(len(w.notes)))
-			return outcome{}, nil
-		}
-	}
 
-	c, err := p.fetch(ctx, w.caseID)
+	c, err := pre, error(nil)
+	if c != nil {
+		span.SetAttributes(attribute.Bool("postident.listed", true))
+		p.fetches.Add(ctx, 1, p.fetchAttrs["list"])
+	} else {
+		c, err = p.fetch(ctx, w.caseID)
+	}
 	if err != nil {
 		if errors.Is(err, ErrCaseGone) {
 			p.cfg.Logger.WarnContext(ctx, "case no longer known to POSTIDENT; notification dropped", "case_id", w.caseID)
@@ -392,7 +501,7 @@ func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, erro
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "fetch failed")
 	}
-	p.fetches.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcomeAttr)))
+	p.fetches.Add(ctx, 1, p.fetchAttrs[outcomeAttr])
 	return c, err
 }
 
@@ -422,7 +531,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 			return oc, err
 		}
 		oc.out = append(oc.out, m)
-		p.events.Add(ctx, 1, metric.WithAttributes(attribute.String("type", "status-changed"), attribute.String("origin", string(origin))))
+		p.events.Add(ctx, 1, p.eventAttr("status-changed", origin))
 	} else {
 		statusID = StatusEventID(p.cfg.ClientID, c.CaseID, key)
 	}
@@ -442,7 +551,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		id := ev.EventID
 		resultID = &id
 		resultDone = true
-		p.events.Add(ctx, 1, metric.WithAttributes(attribute.String("type", "result"), attribute.String("origin", string(origin))))
+		p.events.Add(ctx, 1, p.eventAttr("result", origin))
 	}
 
 	if !changed && resultDone == (tracked && prev.result) {

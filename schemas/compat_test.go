@@ -70,27 +70,66 @@ func roundTrip(t *testing.T, dir string, writer, reader avro.Schema, ev any) {
 	}
 }
 
-// project keeps only top-level fields named in both schemas; enough for
-// the additive changes the compatibility rules allow.
+// project keeps only the fields named in both schemas, descending into
+// nested records (such as Notification.snapshot); enough for the additive
+// changes the compatibility rules allow.
 func project(v any, a, b avro.Schema) any {
-	keep := map[string]bool{}
-	for _, f := range a.(*avro.RecordSchema).Fields() {
-		keep[f.Name()] = true
-	}
-	both := map[string]bool{}
-	for _, f := range b.(*avro.RecordSchema).Fields() {
-		if keep[f.Name()] {
-			both[f.Name()] = true
-		}
-	}
 	rv := reflect.ValueOf(v).Elem()
 	out := reflect.New(rv.Type())
-	for i := range rv.NumField() {
-		if both[strings.Split(rv.Type().Field(i).Tag.Get("avro"), ",")[0]] {
-			out.Elem().Field(i).Set(rv.Field(i))
+	projectInto(out.Elem(), rv, a, b)
+	return out.Interface()
+}
+
+func projectInto(dst, src reflect.Value, a, b avro.Schema) {
+	ra, rb := recordOf(a), recordOf(b)
+	fa, fb := map[string]avro.Schema{}, map[string]avro.Schema{}
+	for _, f := range ra.Fields() {
+		fa[f.Name()] = f.Type()
+	}
+	for _, f := range rb.Fields() {
+		fb[f.Name()] = f.Type()
+	}
+	for i := range src.NumField() {
+		name := strings.Split(src.Type().Field(i).Tag.Get("avro"), ",")[0]
+		sa, okA := fa[name]
+		sb, okB := fb[name]
+		if !okA || !okB {
+			continue
+		}
+		sf := src.Field(i)
+		nested := recordOf(sa) != nil && recordOf(sb) != nil
+		switch {
+		case nested && sf.Kind() == reflect.Pointer && sf.Type().Elem().Kind() == reflect.Struct:
+			if sf.IsNil() {
+				continue
+			}
+			p := reflect.New(sf.Type().Elem())
+			projectInto(p.Elem(), sf.Elem(), sa, sb)
+			dst.Field(i).Set(p)
+		case nested && sf.Kind() == reflect.Struct:
+			projectInto(dst.Field(i), sf, sa, sb)
+		default:
+			dst.Field(i).Set(sf)
 		}
 	}
-	return out.Interface()
+}
+
+// recordOf returns the record schema s is, refers to, or holds in a union
+// (["null", record]); nil for any other schema.
+func recordOf(s avro.Schema) *avro.RecordSchema {
+	switch s := s.(type) {
+	case *avro.RecordSchema:
+		return s
+	case *avro.RefSchema:
+		return recordOf(s.Schema())
+	case *avro.UnionSchema:
+		for _, t := range s.Types() {
+			if r := recordOf(t); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
 }
 
 // TestCompatibilityCheckCatchesBreaks proves the test above would fail: a

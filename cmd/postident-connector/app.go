@@ -273,7 +273,8 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,
 				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log,
 				IncludeBinaryData: a.cfg.Postident.IncludeBinaryData, IncludeResultPDF: a.cfg.Postident.IncludeResultPDF,
-				MaxRecordBytes: a.cfg.recordsMaxBytes()}, a.src, a.writer, a.codec, a.state)
+				MaxRecordBytes: a.cfg.recordsMaxBytes(),
+				Coalesce:       connector.CoalesceConfig{Enabled: a.cfg.ProcessorCoalesce, Cache: a.cfg.ProcessorCoalesceCache}}, a.src, a.writer, a.codec, a.state)
 			if err != nil {
 				return err
 			}

@@ -46,6 +46,16 @@ type Config struct {
 	ArchiveLinger time.Duration `env:"ARCHIVE_LINGER, default=2s"`
 	// ProcessorParallelism bounds concurrent POSTIDENT fetches; default 8.
 	ProcessorParallelism int `env:"PROCESSOR_PARALLELISM, default=8"`
+	// ProcessorCoalesce fetches bursts of closed cases with list calls (one
+	// decryption for up to 1000 cases) instead of one GET each; default
+	// true. Off, without error, in partner mode and with
+	// POSTIDENT_INCLUDE_BINARY_DATA or POSTIDENT_INCLUDE_RESULT_PDF (lists
+	// carry no binaries).
+	ProcessorCoalesce bool `env:"PROCESSOR_COALESCE, default=true"`
+	// ProcessorCoalesceCache is how many listed closed cases that no
+	// notification asked for yet the processor keeps for its next batches;
+	// default 5000 (about 8 KiB each).
+	ProcessorCoalesceCache int `env:"PROCESSOR_COALESCE_CACHE, default=5000"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `env:"LOG_LEVEL, default=info"`
 	// LogFormat is json or text; default json.
@@ -66,6 +76,10 @@ type PostidentConfig struct {
 	PrivateKeyFile string `env:"POSTIDENT_PRIVATE_KEY_FILE"`
 	// DataPassword keys the x-scr-keyhash HMAC.
 	DataPassword string `env:"POSTIDENT_DATA_PASSWORD"`
+	// AllowInsecureHTTP permits an http:// POSTIDENT_BASE_URL that is not on
+	// loopback (a simulator in another container). Off by default: the API
+	// login and, without encryption, personal data would travel in clear.
+	AllowInsecureHTTP bool `env:"POSTIDENT_ALLOW_INSECURE_HTTP, default=false"`
 	// RequireEncryption: "true", "false" or "auto" (default): auto requires
 	// encryption everywhere but on the integration host and loopback.
 	RequireEncryption string `env:"POSTIDENT_REQUIRE_ENCRYPTION, default=auto"`
@@ -121,6 +135,9 @@ type KafkaConfig struct {
 	SASLMechanism string `env:"KAFKA_SASL_MECHANISM"`
 	SASLUsername  string `env:"KAFKA_SASL_USERNAME"`
 	SASLPassword  string `env:"KAFKA_SASL_PASSWORD"`
+	// SASLAllowPlaintext lets SASL PLAIN send its password over a connection
+	// without TLS. Off by default: PLAIN puts the password on the wire as is.
+	SASLAllowPlaintext bool `env:"KAFKA_SASL_ALLOW_PLAINTEXT, default=false"`
 }
 
 // RegistryConfig is the optional Confluent-compatible schema registry.
@@ -129,6 +146,9 @@ type RegistryConfig struct {
 	URL      string `env:"SCHEMA_REGISTRY_URL"`
 	Username string `env:"SCHEMA_REGISTRY_USERNAME"`
 	Password string `env:"SCHEMA_REGISTRY_PASSWORD"`
+	// AllowInsecureHTTP lets credentials go to an http:// registry that is
+	// not on loopback. Off by default: Basic auth over http is readable.
+	AllowInsecureHTTP bool `env:"SCHEMA_REGISTRY_ALLOW_INSECURE_HTTP, default=false"`
 	// AutoRegister registers the schemas on first use; default true.
 	AutoRegister bool `env:"SCHEMA_REGISTRY_AUTO_REGISTER, default=true"`
 }
@@ -241,6 +261,8 @@ func (c *Config) Validate(devMode bool) error {
 	}
 	if u, err := url.Parse(c.Postident.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		add("POSTIDENT_BASE_URL must be an absolute http(s) URL up to and including /api/scr/v1")
+	} else if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) && !c.Postident.AllowInsecureHTTP && !devMode {
+		add("POSTIDENT_BASE_URL is http:// to %s: the API login would travel in clear; use https, or set POSTIDENT_ALLOW_INSECURE_HTTP=true for a simulator on a private network", u.Hostname())
 	}
 	switch strings.ToLower(c.Postident.RequireEncryption) {
 	case "auto", "true", "false":
@@ -266,6 +288,14 @@ func (c *Config) Validate(devMode bool) error {
 	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 	default:
 		add("KAFKA_SASL_MECHANISM must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	}
+	if strings.EqualFold(c.Kafka.SASLMechanism, "PLAIN") && !c.Kafka.TLSEnabled && !c.Kafka.SASLAllowPlaintext && !devMode {
+		add("KAFKA_SASL_MECHANISM=PLAIN without KAFKA_TLS_ENABLED=true would send the Kafka password in clear: enable TLS, use SCRAM-SHA-512, or set KAFKA_SASL_ALLOW_PLAINTEXT=true")
+	}
+	if u, err := url.Parse(c.Registry.URL); c.Registry.URL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		add("SCHEMA_REGISTRY_URL must be an absolute http(s) URL")
+	} else if c.Registry.URL != "" && u.Scheme == "http" && (c.Registry.Username != "" || c.Registry.Password != "") && !isLoopbackHost(u.Hostname()) && !c.Registry.AllowInsecureHTTP && !devMode {
+		add("SCHEMA_REGISTRY_URL is http:// to %s with SCHEMA_REGISTRY_USERNAME/PASSWORD: the credentials would travel in clear; use https, or set SCHEMA_REGISTRY_ALLOW_INSECURE_HTTP=true", u.Hostname())
 	}
 	if !devMode && c.hasRole("webhook") && c.Webhook.Username == "" && !c.Webhook.AllowUnauthenticated {
 		add("WEBHOOK_USERNAME and WEBHOOK_PASSWORD are required so that only POSTIDENT can call the webhook (configure the same Basic auth for your client id at POSTIDENT), or set WEBHOOK_ALLOW_UNAUTHENTICATED=true to accept anyone")
@@ -299,13 +329,18 @@ func (c *Config) requireEncryption() bool {
 		return true
 	}
 	host := u.Hostname()
-	if host == "localhost" || host == "postident-itu.deutschepost.de" {
-		return false
+	return host != "postident-itu.deutschepost.de" && !isLoopbackHost(host)
+}
+
+// isLoopbackHost reports whether host names this machine: localhost or a
+// loopback address. Names are not resolved: a name that resolves to
+// loopback is still treated as remote.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
-	if a, err := netip.ParseAddr(host); err == nil && a.IsLoopback() {
-		return false
-	}
-	return true
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 func parsePrefixes(list []string) ([]netip.Prefix, error) {

@@ -121,8 +121,9 @@ type ConnectorOptions struct {
 	Parallelism, BatchSize int
 	// MaxConns of the SCR client; 0: default 16.
 	MaxConns int
-	// Coalesce wraps the source in the Coalescer prototype when set.
-	Coalesce *CoalesceConfig
+	// Coalesce turns on the processor's list coalescing
+	// (ProcessorConfig.Coalesce with its defaults).
+	Coalesce bool
 	// ArchiveLinger of the archiver; 0: the connector's default 2s.
 	ArchiveLinger time.Duration
 	// BatchTimeout of the Kafka writer; 0: the adapter's default 5ms.
@@ -187,13 +188,6 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 	defer client.Close()
 	counter := &sourceCounter{src: scr.NewSource(client)}
 	var src connector.Source = counter
-	var hints *Hints
-	if o.Coalesce != nil {
-		cc := *o.Coalesce
-		cc.Logger = log
-		hints = NewHints()
-		src = NewCoalescer(ctx, counter, cc, counter, hints)
-	}
 
 	rd := connectorReady{}
 	var state *connector.State
@@ -216,15 +210,12 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 		}
 		defer r.Close()
 		p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: simClientID, Topics: o.Topics,
-			Parallelism: o.Parallelism, BatchSize: o.BatchSize, Logger: log}, src, w, codec, state)
+			Parallelism: o.Parallelism, BatchSize: o.BatchSize, Logger: log,
+			Coalesce: connector.CoalesceConfig{Enabled: o.Coalesce}}, src, w, codec, state)
 		if err != nil {
 			return err
 		}
-		var sub connector.Subscriber = r
-		if hints != nil {
-			sub = &HintingSubscriber{Sub: r, Codec: codec, Hints: hints}
-		}
-		go func() { errs <- p.Run(rctx, sub) }()
+		go func() { errs <- p.Run(rctx, r) }()
 	}
 	if o.has("archiver") {
 		r, err := kafka.NewReader(kafka.ReaderConfig{Config: kcfg, GroupID: o.GroupPrefix + ".archiver", Topic: o.Topics.Result})
@@ -261,6 +252,7 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 			st.StateCases = state.Len()
 		}
 		st.Source = counter.snapshot()
+		st.Source.FromLists = servedFromLists(tel.Registry)
 		writeJSON(rw, st)
 	})
 	control.HandleFunc("POST /bench/reconcile", func(rw http.ResponseWriter, r *http.Request) {

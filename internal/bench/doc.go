@@ -17,9 +17,9 @@
 //     runtime.MemStats and serves net/http/pprof.
 //
 // Both children are the bench binary itself, re-executed with a hidden
-// subcommand. The connector child can optionally wrap its POSTIDENT source in
-// Coalescer, a prototype of list-call coalescing (see coalesce.go), to measure
-// the optimisation before it lands in the processor.
+// subcommand. With Options.Coalesce the connector child's processor runs with
+// list coalescing (connector.ProcessorConfig.Coalesce), so the figures compare
+// one GET per case with list calls for bursts.
 //
 // Personal data: the simulator's results are synthetic ("Erika Testfrau");
 // nothing here logs record contents.

@@ -33,7 +33,8 @@ type Options struct {
 	Partitions int
 	// KeyBits of the RSA key POSTIDENT encrypts results for; default 3072.
 	KeyBits int
-	// Coalesce runs the connector child with the Coalescer prototype.
+	// Coalesce runs the connector child's processor with list coalescing
+	// (ProcessorConfig.Coalesce).
 	Coalesce bool
 	// BatchTimeout of the connector's Kafka writer; 0: its default (5ms).
 	BatchTimeout time.Duration
@@ -212,12 +213,7 @@ func (d *Driver) startPair(ctx context.Context, so SimOptions, co ConnectorOptio
 	}
 	co.SimURL, co.KeyFile, co.WebhookAddr, co.Brokers = sr.URL, d.keyFile, hookAddr, d.o.Brokers
 	co.BatchTimeout = d.o.BatchTimeout
-	if d.o.Coalesce && co.Coalesce == nil {
-		co.Coalesce = &CoalesceConfig{}
-		if co.Parallelism == 0 {
-			co.Parallelism = 500 // one batch's fetches reach the Coalescer together
-		}
-	}
+	co.Coalesce = d.o.Coalesce
 	conn, err = startChild(ctx, "connector", co, &cr)
 	if err != nil {
 		sim.stop()

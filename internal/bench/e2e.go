@@ -50,7 +50,7 @@ func (d *Driver) RSA(ctx context.Context) error {
 func (d *Driver) E2E(ctx context.Context) error {
 	mode := "one GET per case (as shipped)"
 	if d.o.Coalesce {
-		mode = "Coalescer prototype: list calls for bursts"
+		mode = "processor list coalescing (ProcessorConfig.Coalesce)"
 	}
 	d.printf("\n== end to end, RSA-%d, %s\n", d.o.KeyBits, mode)
 	d.printf("load average before: %s\n", LoadAvg())
@@ -159,7 +159,7 @@ func (d *Driver) E2E(ctx context.Context) error {
 	d.printf("  connector CPU %.2fs (user %.2fs, sys %.2fs) = %.3f ms per result = %.2f s per 1000; simulator CPU %.2fs\n",
 		cpu.Total().Seconds(), cpu.User.Seconds(), cpu.Sys.Seconds(), float64(per)/1e6, cpu.Total().Seconds()*1000/float64(m), simAfter.Sub(simBefore).Total().Seconds())
 	d.printf("  POSTIDENT calls: %d single GETs, %d data lists (%d cases), %d status lists (%d cases); %d fetches served from lists; RSA-%d decryption alone: %s per call\n",
-		fetches, lists, after.Source.ListCases-before.Source.ListCases, statusLists, statusCases, after.Source.CacheHits-before.Source.CacheHits, d.o.KeyBits, ms(rsaCost))
+		fetches, lists, after.Source.ListCases-before.Source.ListCases, statusLists, statusCases, after.Source.FromLists-before.Source.FromLists, d.o.KeyBits, ms(rsaCost))
 	d.printf("  connector RSS %s, peak %s\n", mib(after.RSS), mib(after.HWM))
 	ratio := float64(rsaCost) / float64(per)
 	d.figure(fmt.Sprintf("CPU per result, burst of %d", m), fmt.Sprintf("<= 1/10 of one RSA-%d decryption (%s)", d.o.KeyBits, ms(rsaCost/10)),

@@ -17,7 +17,7 @@ import (
 func (d *Driver) Reconcile(ctx context.Context) error {
 	mode := "one GET per case (as shipped)"
 	if d.o.Coalesce {
-		mode = "Coalescer prototype: list calls"
+		mode = "processor list coalescing (ProcessorConfig.Coalesce)"
 	}
 	d.printf("\n== reconciliation of %d closed cases, RSA-%d, %s\n", d.o.ReconcileCases, d.o.KeyBits, mode)
 	d.printf("load average before: %s\n", LoadAvg())
@@ -75,7 +75,7 @@ func (d *Driver) Reconcile(ctx context.Context) error {
 	d.printf("  connector CPU %.2fs = %.3f ms per case; simulator CPU %.2fs\n", cpu.Total().Seconds(), cpu.Total().Seconds()*1000/float64(n), simAfter.Sub(simBefore).Total().Seconds())
 	d.printf("  POSTIDENT calls: %d single GETs, %d data lists (%d cases), %d status lists (%d cases, the reconciler's included); %d fetches served from lists\n",
 		after.Source.Fetches-before.Source.Fetches, after.Source.Lists-before.Source.Lists, after.Source.ListCases-before.Source.ListCases,
-		after.Source.StatusLists-before.Source.StatusLists, after.Source.StatusCases-before.Source.StatusCases, after.Source.CacheHits-before.Source.CacheHits)
+		after.Source.StatusLists-before.Source.StatusLists, after.Source.StatusCases-before.Source.StatusCases, after.Source.FromLists-before.Source.FromLists)
 	d.printf("  connector RSS %s, peak %s\n", mib(after.RSS), mib(after.HWM))
 	d.figure("reconciliation, list to produce", ">= 10 000 cases/s", fmt.Sprintf("%.0f cases/s", rate), yes(rate >= 10000))
 	return nil

@@ -158,8 +158,7 @@ type SourceCounts struct {
 	ListCases   int64 // cases delivered by those lists
 	StatusLists int64 // status list GETs (each one RSA decryption; no personal data)
 	StatusCases int64 // cases delivered by those
-	CacheHits   int64 // fetches served from the coalescer (list or cache)
-	Coalesced   int64 // coalescing rounds that made list calls
+	FromLists   int64 // cases the processor took from list calls (its fetches_total{outcome="list"})
 	FetchErrs   int64
 	ListErrors  int64
 }

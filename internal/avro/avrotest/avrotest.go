@@ -231,7 +231,7 @@ func Notification() *connector.Notification {
 		Snapshot: &connector.StatusSnapshot{
 			CaseStatus: connector.CaseInProgress, Archived: true,
 			Method: s("basic"), Status: s("incomplete"),
-			SubStatusCode: i(53), SubStatusReasonCode: i(591), Modified: at(4),
+			SubStatusCode: i(53), SubStatusReasonCode: i(591), Modified: at(4), Created: at(1),
 		},
 	}
 }
