@@ -62,8 +62,9 @@ type ReconcileStats struct {
 // progress, closed) through the status list, which carries no personal data,
 // and publishes a status snapshot of each into the notifications topic, so
 // that the processor owns every change. Where POSTIDENT answers with a
-// partial delivery (X-PARTIAL-DELIVERY, at most 1000 cases) it splits the
-// created-date window in halves until each window is complete; archiving by
+// partial delivery (X-PARTIAL-DELIVERY, at most 1000 cases) it continues
+// from the page's last creation second, or splits the created-date window
+// where the page is not ordered by creation (see ListWindows); archiving by
 // the archiver shrinks the closed part of the list between runs.
 type Reconciler struct {
 	cfg   ReconcilerConfig
@@ -135,39 +136,158 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileStats, error) {
 	return st, err
 }
 
-// ListWindows lists the cases of q created in [from, until], splitting the
-// window in halves wherever POSTIDENT delivers only part of it, and hands each
-// complete page to fn. A window of one second that is still partial is
-// handed over as it is and counted in st.Incomplete.
+// ListWindows lists the cases of q created in [from, until] and hands them to
+// fn, page by page, each case once.
+//
+// POSTIDENT answers at most 1000 cases per call and sets X-PARTIAL-DELIVERY
+// when more match (guide 7.5.1). The guide's way on, archiving what was
+// received, does not fit cases that are still open, so the window moves
+// instead. A partial page is handed to fn, and when it is ordered by
+// creation the next call starts at the creation second of its last case
+// (createdFrom is inclusive, so the cases of that second already handed over
+// come again and are dropped). The guide does not promise that order, so it
+// is read off each page: creation times that never decrease and span at
+// least two seconds, all inside the window. A page that is not ordered is
+// not handed over, and the rest of the window is split in halves, each
+// listed the same way. A page that makes no progress (all its cases created
+// in the second the window starts with: more than a page of cases in one
+// second) splits off that second. A window of one second that is still
+// partial is handed over as it is and counted in st.Incomplete: no query
+// reaches the rest of that second (the archiver's archiving does, between
+// runs, for closed cases).
+//
+// Every split covers the window whatever the order of the pages, so no case
+// created in [from, until] is missed outside of st.Incomplete seconds.
+// Repeats are dropped by caseId at the second where two calls meet; a case
+// whose page shows no creation time is handed over as listed. The memory
+// for that is one second's caseIds, not the run's.
 func ListWindows(ctx context.Context, src Source, q ListQuery, from, until time.Time, st *ReconcileStats, fn func([]CaseResult) error) error {
-	q.CreatedFrom, q.CreatedUntil = from, until
-	cases, partial, err := src.List(ctx, q)
-	st.Calls++
-	if err != nil {
-		return fmt.Errorf("list cases created %s..%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
-	}
-	if partial && until.Sub(from) > time.Second {
-		// The halves share their middle second: the guide does not say
-		// whether createdUntil is inclusive, and POSTIDENT may compare
-		// with more precision than the seconds it prints. A case on the
-		// boundary is listed twice, which the processor makes harmless.
+	w := &windowLister{src: src, q: q, st: st, fn: fn}
+	return w.list(ctx, from, until)
+}
+
+// windowLister is one ListWindows run. Windows are listed in creation
+// order, so a case listed twice can only be one of the latest second
+// handed over (edge): where a page continues, or where two halves meet.
+type windowLister struct {
+	src     Source
+	q       ListQuery
+	st      *ReconcileStats
+	fn      func([]CaseResult) error
+	edge    time.Time           // latest creation second handed over
+	edgeIDs map[string]struct{} // caseIds handed over that were created in edge
+}
+
+func (w *windowLister) list(ctx context.Context, from, until time.Time) error {
+	// The client sends seconds (guide 7.5.1 samples); work in seconds, so
+	// a continuation is comparable with the window's start.
+	from = from.Truncate(time.Second)
+	for {
+		q := w.q
+		q.CreatedFrom, q.CreatedUntil = from, until
+		cases, partial, err := w.src.List(ctx, q)
+		w.st.Calls++
+		if err != nil {
+			return fmt.Errorf("list cases created %s..%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
+		}
+		if !partial {
+			return w.deliver(cases)
+		}
+		if until.Sub(from) <= time.Second {
+			w.st.Incomplete++
+			return w.deliver(cases)
+		}
+		first, last, ordered := createdSpan(cases, from, until)
+		if ordered && last.After(first) {
+			if err := w.deliver(cases); err != nil {
+				return err
+			}
+			from = last
+			continue
+		}
+		// No continuation. Split [from, until] at mid; both parts are
+		// listed, so the split is complete whatever the page held.
 		mid := from.Add(until.Sub(from) / 2).Truncate(time.Second)
+		if ordered && first.Equal(from) {
+			// More than a page was created in the window's first second:
+			// split it off rather than halving down to it.
+			mid = from.Add(time.Second)
+		}
 		if !mid.After(from) {
 			mid = from.Add(time.Second)
 		}
-		if err := ListWindows(ctx, src, q, from, mid, st, fn); err != nil {
+		// The parts share their middle second: the guide does not say
+		// whether createdUntil is inclusive, and POSTIDENT may compare
+		// with more precision than the seconds it prints. Repeats on it
+		// are dropped.
+		if err := w.list(ctx, from, mid); err != nil {
 			return err
 		}
-		return ListWindows(ctx, src, q, mid, until, st, fn)
+		from = mid
 	}
-	if partial {
-		st.Incomplete++
-	}
-	st.Cases += len(cases)
+}
+
+// createdSpan reports the creation seconds of a page's first and last case,
+// and whether the page is ordered by creation: every case has a creation
+// time inside [from, until] (at seconds precision), and the times never
+// decrease. An empty page is not ordered.
+func createdSpan(cases []CaseResult, from, until time.Time) (first, last time.Time, ordered bool) {
 	if len(cases) == 0 {
+		return first, last, false
+	}
+	for i := range cases {
+		c := cases[i].CaseStatus.Created.Time
+		if c.IsZero() {
+			return first, last, false
+		}
+		c = c.Truncate(time.Second)
+		if c.Before(from) || c.After(until) || (i > 0 && c.Before(last)) {
+			return first, last, false
+		}
+		if i == 0 {
+			first = c
+		}
+		last = c
+	}
+	return first, last, true
+}
+
+// deliver hands the cases not handed over yet to fn and moves the edge.
+func (w *windowLister) deliver(cases []CaseResult) error {
+	fresh := cases
+	for i := range cases {
+		if _, dup := w.edgeIDs[cases[i].CaseID]; dup {
+			// A copy: the Source may still hold the page it returned.
+			fresh = make([]CaseResult, 0, len(cases)-1)
+			for j := range cases {
+				if _, dup := w.edgeIDs[cases[j].CaseID]; !dup {
+					fresh = append(fresh, cases[j])
+				}
+			}
+			break
+		}
+	}
+	// Move the edge only after filtering: the page itself holds no
+	// repeats, and may be in any order when it is complete.
+	for i := range fresh {
+		c := fresh[i].CaseStatus.Created.Time
+		if c.IsZero() {
+			continue
+		}
+		c = c.Truncate(time.Second)
+		switch {
+		case c.After(w.edge):
+			w.edge = c
+			w.edgeIDs = map[string]struct{}{fresh[i].CaseID: {}}
+		case c.Equal(w.edge):
+			w.edgeIDs[fresh[i].CaseID] = struct{}{}
+		}
+	}
+	w.st.Cases += len(fresh)
+	if len(fresh) == 0 {
 		return nil
 	}
-	return fn(cases)
+	return w.fn(fresh)
 }
 
 func (r *Reconciler) publish(ctx context.Context, cases []CaseResult) error {

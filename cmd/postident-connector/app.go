@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -233,9 +234,9 @@ func newSCRClient(cfg *Config, key *rsa.PrivateKey) (*scr.Client, error) {
 func (a *App) loadState(ctx context.Context) error {
 	start := time.Now()
 	a.state = connector.NewState()
-	n := 0
+	var n atomic.Int64 // fn runs concurrently for different partitions
 	err := kafka.ReadAll(ctx, a.kcfg, a.cfg.Topics.State, func(m connector.Message) error {
-		n++
+		n.Add(1)
 		if m.Value == nil {
 			a.state.Apply(string(m.Key), nil)
 			return nil
@@ -247,11 +248,11 @@ func (a *App) loadState(ctx context.Context) error {
 		}
 		a.state.Apply(string(m.Key), &st)
 		return nil
-	})
+	}, kafka.ConcurrentPartitions())
 	if err != nil {
 		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, err)
 	}
-	a.log.Info("state loaded", "records", n, "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
+	a.log.Info("state loaded", "records", n.Load(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -323,9 +324,9 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 // decode each CaseState and apply it.
 func loadState(ctx context.Context, kcfg kafka.Config, codec *avro.Codec, topic string, log *slog.Logger) (*connector.State, int, error) {
 	state := connector.NewState()
-	n := 0
+	var n atomic.Int64 // fn runs concurrently for different partitions, as in App
 	err := kafka.ReadAll(ctx, kcfg, topic, func(m connector.Message) error {
-		n++
+		n.Add(1)
 		if m.Value == nil {
 			state.Apply(string(m.Key), nil)
 			return nil
@@ -337,11 +338,11 @@ func loadState(ctx context.Context, kcfg kafka.Config, codec *avro.Codec, topic 
 		}
 		state.Apply(string(m.Key), &st)
 		return nil
-	})
+	}, kafka.ConcurrentPartitions())
 	if err != nil {
-		return nil, n, fmt.Errorf("load state from %s: %w", topic, err)
+		return nil, int(n.Load()), fmt.Errorf("load state from %s: %w", topic, err)
 	}
-	return state, n, nil
+	return state, int(n.Load()), nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

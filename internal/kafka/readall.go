@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -15,17 +18,46 @@ import (
 // readAllBatchTimeout bounds one fetch round trip in ReadAll.
 const readAllBatchTimeout = 10 * time.Second
 
+// ReadOption changes how ReadAll hands records to fn.
+type ReadOption func(*readOptions)
+
+type readOptions struct {
+	concurrentFn bool
+}
+
+// ConcurrentPartitions lets ReadAll call fn concurrently for different
+// partitions. Calls for one partition stay serialised and in offset order,
+// so the records of one key (one partition) still arrive one after another
+// in the order they were written; fn must be safe for concurrent use across
+// partitions. connector.State.Apply is. This is what makes a state reload
+// scale with cores: decoding is most of its work.
+func ConcurrentPartitions() ReadOption {
+	return func(o *readOptions) { o.concurrentFn = true }
+}
+
 // ReadAll reads topic from the beginning to where it ended when ReadAll
-// started, without a consumer group, and calls fn for each record: first all
-// of partition 0 in offset order, then partition 1, and so on. Records
+// started, without a consumer group, and calls fn for each record. Records
 // written after the start are not included. Use it to load state from a
 // compacted topic or to replay one.
 //
+// The partitions are read concurrently, at most GOMAXPROCS at a time. The
+// records of one partition reach fn in offset order; those of different
+// partitions interleave. By default fn is never called concurrently (ReadAll
+// serialises the calls), so fn may update plain maps and counters. With
+// ConcurrentPartitions, fn is serialised per partition only and may run
+// concurrently for different partitions. Either way every call has returned
+// when ReadAll returns.
+//
 // Compaction leaves gaps in the offsets (and may remove the last records of a
 // batch); ReadAll steps over them, so it ends even when the last offset below
-// the high watermark no longer exists. An error from fn stops the read and is
-// returned as is (wrapped).
-func ReadAll(ctx context.Context, cfg Config, topic string, fn func(connector.Message) error) error {
+// the high watermark no longer exists. An error from fn stops the read of
+// every partition and is returned as is (wrapped); so is the first error
+// reading any partition.
+func ReadAll(ctx context.Context, cfg Config, topic string, fn func(connector.Message) error, opts ...ReadOption) error {
+	var o readOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := cfg.prepare()
 	if err != nil {
 		return err
@@ -41,12 +73,52 @@ func ReadAll(ctx context.Context, cfg Config, topic string, fn func(connector.Me
 	if err != nil {
 		return fmt.Errorf("kafka: read %s: %w", topic, err)
 	}
-	for _, p := range parts[topic] {
-		if err := readPartition(ctx, d, cfg, p, fn); err != nil {
-			return err
+	ps := parts[topic]
+	workers := min(runtime.GOMAXPROCS(0), len(ps))
+	if workers <= 1 {
+		for _, p := range ps {
+			if err := readPartition(ctx, d, cfg, p, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	call := fn
+	if !o.concurrentFn {
+		var mu sync.Mutex
+		call = func(m connector.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(m)
 		}
 	}
-	return nil
+	// The first failure (fn's error, or a partition that cannot be read)
+	// cancels the others; their cancellation errors say nothing new.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next  atomic.Int64
+		once  sync.Once
+		first error
+		wg    sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ps) {
+					return
+				}
+				if err := readPartition(rctx, d, cfg, ps[i], call); err != nil {
+					once.Do(func() { first = err })
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
 }
 
 // partitionRead is the progress of ReadAll on one partition; it survives

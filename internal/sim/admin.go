@@ -38,6 +38,7 @@ type adminFaults struct {
 	ReorderWebhooks      bool    `json:"reorderWebhooks"`
 	WebhookDelay         string  `json:"webhookDelay"`
 	PartialPageSize      int     `json:"partialPageSize"`
+	UnorderedLists       bool    `json:"unorderedLists"`
 	ArchiveStatus        int     `json:"archiveStatus"`
 }
 
@@ -188,6 +189,7 @@ func (s *Sim) adminHandler() http.Handler {
 			Latency: f.Latency.String(), ErrorRate: f.ErrorRate, DropWebhookRate: f.DropWebhookRate,
 			DuplicateWebhookRate: f.DuplicateWebhookRate, ReorderWebhooks: f.ReorderWebhooks,
 			WebhookDelay: f.WebhookDelay.String(), PartialPageSize: f.PartialPageSize, ArchiveStatus: f.ArchiveStatus,
+			UnorderedLists: f.UnorderedLists,
 		})
 	})
 	mux.HandleFunc("PUT /sim/v1/faults", func(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +198,8 @@ func (s *Sim) adminHandler() http.Handler {
 			return
 		}
 		f := Faults{ErrorRate: req.ErrorRate, DropWebhookRate: req.DropWebhookRate, DuplicateWebhookRate: req.DuplicateWebhookRate,
-			ReorderWebhooks: req.ReorderWebhooks, PartialPageSize: req.PartialPageSize, ArchiveStatus: req.ArchiveStatus}
+			ReorderWebhooks: req.ReorderWebhooks, PartialPageSize: req.PartialPageSize, ArchiveStatus: req.ArchiveStatus,
+			UnorderedLists: req.UnorderedLists}
 		var err error
 		if f.Latency, err = optDuration(req.Latency); err == nil {
 			f.WebhookDelay, err = optDuration(req.WebhookDelay)

@@ -269,8 +269,13 @@ func (h *apiHandler) list(w http.ResponseWriter, r *http.Request, who login, sta
 	if err != nil {
 		return err
 	}
-	if ps := h.s.faults.Load().PartialPageSize; ps > 0 && ps < q.limit {
+	faults := h.s.faults.Load()
+	if ps := faults.PartialPageSize; ps > 0 && ps < q.limit {
 		q.limit = ps
+	}
+	limit := q.limit
+	if faults.UnorderedLists {
+		q.limit = -1 // every match; a random selection is cut below
 	}
 	pub, err := h.s.requestKey(r)
 	if err != nil {
@@ -279,6 +284,15 @@ func (h *apiHandler) list(w http.ResponseWriter, r *http.Request, who login, sta
 	s := h.s
 	s.mu.RLock()
 	cases, more := s.st.find(q)
+	if faults.UnorderedLists {
+		for i := len(cases) - 1; i > 0; i-- {
+			j := s.faultRNG.IntN(i + 1)
+			cases[i], cases[j] = cases[j], cases[i]
+		}
+		if len(cases) > limit {
+			cases, more = cases[:limit], true
+		}
+	}
 	snaps := make([]*snapshot, len(cases))
 	for i, c := range cases {
 		snaps[i] = c.snapshot()

@@ -244,6 +244,10 @@ type Faults struct {
 	// most this many cases per response, with X-PARTIAL-DELIVERY when more
 	// match.
 	PartialPageSize int
+	// UnorderedLists makes list endpoints ignore the order by creation: a
+	// response holds the matching cases in random order and, when more match
+	// than fit, a random selection of them (the guide promises no order).
+	UnorderedLists bool
 	// ArchiveStatus, when set (e.g. 400, 401, 503), answers every archive
 	// call with that HTTP status instead of archiving, so that a client's
 	// handling of each can be tested. 400 also applies to single-id calls.

@@ -155,7 +155,8 @@
 //	GET    /sim/v1/faults           current faults
 //	PUT    /sim/v1/faults           {"latency":"250ms","errorRate":0.1,"dropWebhookRate":0,
 //	                                 "duplicateWebhookRate":0,"reorderWebhooks":false,
-//	                                 "webhookDelay":"0s","partialPageSize":0} -> 204
+//	                                 "webhookDelay":"0s","partialPageSize":0,
+//	                                 "unorderedLists":false} -> 204
 //	POST   /sim/v1/stream           {"rate":n,"methods":[...],"classes":[...]} -> 202
 //	DELETE /sim/v1/stream           -> 204
 //	GET    /sim/v1/stats            counts of cases, requests, webhooks
