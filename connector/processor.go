@@ -218,7 +218,24 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 // POSTIDENT refusing the credentials). A batch that fails for a transient
 // reason is retried with backoff; its offsets are committed only after its
 // events and state are acknowledged by Kafka.
+//
+// Commits run on their own goroutine, in batch order, while the next batch
+// is fetched and handled: a commit is a broker round trip that would
+// otherwise add to every notification's latency. At most one commit waits;
+// Run returns only after the last one is done.
 func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
+	commits := make(chan []Message, 1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for batch := range commits {
+			p.commit(ctx, sub, batch)
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committed
+	}()
 	for {
 		batch, err := p.fetchBatch(ctx, sub)
 		if err != nil {
@@ -247,14 +264,27 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 			}
 			backoff = min(backoff*2, 10*time.Second)
 		}
-		if err := sub.Commit(ctx, batch...); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// The work is durable; a failed commit only means the batch may
-			// be seen again, which the state makes harmless.
-			p.cfg.Logger.WarnContext(ctx, "processor commit failed", "err", err)
+		select {
+		case commits <- batch:
+		case <-ctx.Done():
+			return nil
 		}
+	}
+}
+
+// commit commits a handled batch's offsets. On shutdown it still tries for
+// a moment, so a clean stop does not leave a durable batch uncommitted.
+func (p *Processor) commit(ctx context.Context, sub Subscriber, batch []Message) {
+	cctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+	}
+	if err := sub.Commit(cctx, batch...); err != nil && cctx.Err() == nil {
+		// The work is durable; a failed commit only means the batch may
+		// be seen again, which the state makes harmless.
+		p.cfg.Logger.WarnContext(ctx, "processor commit failed", "err", err)
 	}
 }
 

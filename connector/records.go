@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 )
 
 // Headers of a binary record on the records topic. The value is the file's
@@ -81,7 +79,7 @@ func (p *Processor) binaryRecords(ctx context.Context, c *CaseResult, now time.T
 			Header{Key: "postident-record-bytes", Value: []byte(strconv.Itoa(len(data)))},
 		)
 		out = append(out, Message{Topic: p.cfg.Topics.Records, Key: []byte(c.CaseID), Value: data, Headers: h, Time: now})
-		p.events.Add(ctx, 1, metric.WithAttributes(attribute.String("type", "record"), attribute.String("origin", string(origin))))
+		p.events.Add(ctx, 1, p.eventAttr("record", origin))
 	}
 	return out
 }
