@@ -80,7 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rates := fs.String("rates", "500,2000,5000", "ingest: offered webhook rates per second, comma separated")
 	fs.IntVar(&o.Partitions, "partitions", 6, "partitions of every topic the tool creates")
 	fs.IntVar(&o.KeyBits, "key-bits", 3072, "RSA key size POSTIDENT encrypts results for")
-	fs.BoolVar(&o.Coalesce, "coalesce", false, "run the connector's processor with list coalescing (ProcessorConfig.Coalesce; the connector's PROCESSOR_COALESCE)")
+	fs.BoolVar(&o.Coalesce, "coalesce", true, "run the connector's processor with list coalescing, as the connector does by default (PROCESSOR_COALESCE); -coalesce=false fetches every case with its own GET")
+	fs.IntVar(&o.CoalesceMin, "coalesce-min", 0, "smallest group of closed cases fetched with a list call (0: the connector's default)")
 	fs.DurationVar(&o.BatchTimeout, "batch-timeout", 0, "Kafka writer batch timeout of the connector child (0: the connector's default, 5ms)")
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "write CPU profiles of the connector child's measured phases here")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "ingest: duration of each fixed-rate phase")
@@ -134,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 	fmt.Fprintln(stdout, bench.DescribeMachine(ctx, o.Brokers))
-	fmt.Fprintf(stdout, "settings: RSA-%d, %d partitions, processor list coalescing %v, writer batch timeout %s\n", o.KeyBits, o.Partitions, o.Coalesce, orDefault(o.BatchTimeout))
+	fmt.Fprintf(stdout, "settings: RSA-%d, %d partitions, processor list coalescing %v (min %d, 0 = default), writer batch timeout %s\n", o.KeyBits, o.Partitions, o.Coalesce, o.CoalesceMin, orDefault(o.BatchTimeout))
 	steps := map[string]func(context.Context) error{
 		"ingest": d.Ingest, "e2e": d.E2E, "reconcile": d.Reconcile, "memory": d.Memory, "reload": d.Reload, "rsa": d.RSA,
 	}

@@ -125,6 +125,8 @@ type ConnectorOptions struct {
 	// Coalesce turns on the processor's list coalescing
 	// (ProcessorConfig.Coalesce with its defaults).
 	Coalesce bool
+	// CoalesceMin is CoalesceConfig.Min; 0: the connector's default.
+	CoalesceMin int
 	// ArchiveLinger of the archiver; 0: the connector's default 2s.
 	ArchiveLinger time.Duration
 	// BatchTimeout of the Kafka writer; 0: the adapter's default 5ms.
@@ -212,7 +214,7 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 		defer r.Close()
 		p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: simClientID, Topics: o.Topics,
 			Parallelism: o.Parallelism, BatchSize: o.BatchSize, Logger: log,
-			Coalesce: connector.CoalesceConfig{Enabled: o.Coalesce}}, src, w, codec, state)
+			Coalesce: connector.CoalesceConfig{Enabled: o.Coalesce, Min: o.CoalesceMin}}, src, w, codec, state)
 		if err != nil {
 			return err
 		}

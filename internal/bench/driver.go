@@ -36,6 +36,8 @@ type Options struct {
 	// Coalesce runs the connector child's processor with list coalescing
 	// (ProcessorConfig.Coalesce).
 	Coalesce bool
+	// CoalesceMin is the processor's CoalesceConfig.Min; 0: its default.
+	CoalesceMin int
 	// BatchTimeout of the connector's Kafka writer; 0: its default (5ms).
 	BatchTimeout time.Duration
 	// ProfileDir, when set, receives CPU profiles of the connector child
@@ -213,7 +215,7 @@ func (d *Driver) startPair(ctx context.Context, so SimOptions, co ConnectorOptio
 	}
 	co.SimURL, co.KeyFile, co.WebhookAddr, co.Brokers = sr.URL, d.keyFile, hookAddr, d.o.Brokers
 	co.BatchTimeout = d.o.BatchTimeout
-	co.Coalesce = d.o.Coalesce
+	co.Coalesce, co.CoalesceMin = d.o.Coalesce, d.o.CoalesceMin
 	conn, err = startChild(ctx, "connector", co, &cr)
 	if err != nil {
 		sim.stop()
