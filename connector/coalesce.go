@@ -25,8 +25,12 @@ import (
 type CoalesceConfig struct {
 	Enabled bool
 	// Min is the fewest cases of one cluster worth a list call; fewer are
-	// fetched one by one. Default 16: a list call costs one decryption plus
-	// the JSON of every case it carries, so it pays off from about a dozen.
+	// fetched one by one. Default 4: a webhook cluster costs two list calls
+	// (status, then data), two decryptions plus the JSON of what they carry,
+	// against one decryption per single GET. Measured at 200 results/s
+	// (docs/BENCHMARKS.md), 4 left almost no single GETs and gave lower
+	// latency and CPU per result than 16, under which most of the small
+	// batches of a moderate rate were fetched one by one.
 	Min int
 	// Slack widens the closing-time window around the hints: a case closes
 	// shortly before POSTIDENT sends its webhook. Default 2s.
@@ -47,7 +51,7 @@ type CoalesceConfig struct {
 
 func (c *CoalesceConfig) defaults() {
 	if c.Min <= 0 {
-		c.Min = 16
+		c.Min = 4
 	}
 	if c.Slack <= 0 {
 		c.Slack = 2 * time.Second

@@ -432,7 +432,7 @@ func TestCoalesceOff(t *testing.T) {
 // without a list call.
 func TestCoalesceSmallBatch(t *testing.T) {
 	e := newCoEnv(t, sim.Config{})
-	ids, at := e.closed(10, 10)
+	ids, at := e.closed(3, 3)
 	_, gets, dataLists, statusLists := e.run(coalesceOn, e.sim.Now(), e.webhooks(ids, at))
 	if gets != len(ids) || dataLists+statusLists != 0 {
 		t.Errorf("%d GETs and %d lists; want %d GETs and no list", gets, dataLists+statusLists, len(ids))

@@ -230,6 +230,7 @@ type consumer struct {
 	done chan struct{}
 	mu   sync.Mutex
 	seen map[string]map[string]time.Time // topic -> caseId -> first arrival
+	last map[string]map[string]time.Time // topic -> caseId -> latest arrival
 	n    map[string]*atomic.Int64
 }
 
@@ -239,9 +240,10 @@ func (d *Driver) consume(ctx context.Context, topics ...string) (*consumer, erro
 	if err != nil {
 		return nil, err
 	}
-	c := &consumer{cl: cl, done: make(chan struct{}), seen: map[string]map[string]time.Time{}, n: map[string]*atomic.Int64{}}
+	c := &consumer{cl: cl, done: make(chan struct{}), seen: map[string]map[string]time.Time{}, last: map[string]map[string]time.Time{}, n: map[string]*atomic.Int64{}}
 	for _, t := range topics {
 		c.seen[t] = map[string]time.Time{}
+		c.last[t] = map[string]time.Time{}
 		c.n[t] = &atomic.Int64{}
 	}
 	go func() {
@@ -258,6 +260,7 @@ func (d *Driver) consume(ctx context.Context, topics ...string) (*consumer, erro
 				if _, dup := m[string(r.Key)]; !dup {
 					m[string(r.Key)] = now
 				}
+				c.last[r.Topic][string(r.Key)] = now
 				c.n[r.Topic].Add(1)
 			})
 			c.mu.Unlock()

@@ -67,7 +67,7 @@ func (d *Driver) E2E(ctx context.Context) error {
 	}
 	defer stop()
 	adm := newSimAdmin(simURL)
-	cons, err := d.consume(ctx, topics.Result)
+	cons, err := d.consume(ctx, topics.Result, topics.Notifications)
 	if err != nil {
 		return err
 	}
@@ -120,6 +120,9 @@ func (d *Driver) E2E(ctx context.Context) error {
 	lat := latencies(cons, topics.Result, ids, t0)
 	cpu := after.CPU().Sub(before.CPU())
 	d.printf("%d results at %d/s: final status -> CaseResult consumed: %s\n", n, d.o.E2ERate, lat)
+	ingest, proc := splitLatencies(cons, topics.Notifications, topics.Result, ids, t0)
+	d.printf("  of which final status -> its notification on Kafka (simulator webhook + ingest): %s\n", ingest)
+	d.printf("  and notification -> CaseResult consumed (processor): %s\n", proc)
 	d.printf("  connector CPU %.2fs = %.2f s per 1000 results; single GETs %d, list calls %d\n",
 		cpu.Total().Seconds(), cpu.Total().Seconds()*1000/float64(n), after.Source.Fetches-before.Source.Fetches, after.Source.Lists-before.Source.Lists)
 	d.figure(fmt.Sprintf("e2e p99 at %d results/s, RSA-%d", d.o.E2ERate, d.o.KeyBits), "< 250 ms",
@@ -229,6 +232,26 @@ func (d *Driver) runCases(ctx context.Context, adm *simAdmin, ids []string, rate
 
 // latencies pairs each case's final-status time with the arrival of its
 // CaseResult.
+// splitLatencies splits each case's latency at the latest notification
+// that arrived before its result: the final status's webhook.
+func splitLatencies(c *consumer, notes, results string, ids []string, t0 *stamps) (ingest, processor Summary) {
+	var a, b Latencies
+	t0.mu.Lock()
+	defer t0.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		st, ok1 := t0.t[id]
+		nt, ok2 := c.last[notes][id]
+		rt, ok3 := c.seen[results][id]
+		if ok1 && ok2 && ok3 && !nt.Before(st) && !rt.Before(nt) {
+			a.Add(nt.Sub(st))
+			b.Add(rt.Sub(nt))
+		}
+	}
+	return a.Summary(), b.Summary()
+}
+
 func latencies(c *consumer, topic string, ids []string, t0 *stamps) Summary {
 	var l Latencies
 	t0.mu.Lock()
