@@ -33,6 +33,26 @@ type CaseResult struct {
 	AccountingData  *AccountingData        `json:"accountingData,omitempty"`
 }
 
+// Normalize finishes the JSON decoding of a case: it moves what arrived
+// under the guide-table spelling "additionaDataEid" into AdditionalDataEid.
+// Every decoder of a CaseResult calls it right after json.Unmarshal; a case
+// built in Go needs no call. It is idempotent.
+func (c *CaseResult) Normalize() {
+	if c.PrimaryIdent != nil {
+		c.PrimaryIdent.normalize()
+	}
+	for i := range c.Identifications {
+		c.Identifications[i].normalize()
+	}
+}
+
+// NormalizeCases calls Normalize on every case of a decoded list.
+func NormalizeCases(cs []CaseResult) {
+	for i := range cs {
+		cs[i].Normalize()
+	}
+}
+
 // Primary returns the primary identification: PrimaryIdent when present,
 // otherwise the most progressed entry of Identifications (guide 7.3), or nil
 // when the case has no identification yet.
@@ -221,24 +241,24 @@ type IdentificationResult struct {
 	AdditionalDataBasic    *AdditionalDataBasic          `json:"additionalDataBasic,omitempty"`
 	AdditionalDataEid      *AdditionalDataEid            `json:"additionalDataEid,omitempty"`
 	AdditionalDataVideo    *AdditionalDataVideo          `json:"additionalDataVideo,omitempty"`
+
+	// AdditionaDataEid receives "additionaDataEid", the spelling of the
+	// guide's table in 8.6, so that either spelling on the wire is accepted.
+	// It is a decoding slot only: Normalize moves it into AdditionalDataEid
+	// and clears it, so nothing else ever sees or writes it. A plain field
+	// rather than an UnmarshalJSON method, because such a method makes
+	// encoding/json scan every identification twice.
+	AdditionaDataEid *AdditionalDataEid `json:"additionaDataEid,omitempty"`
 }
 
-// UnmarshalJSON also accepts "additionaDataEid", the spelling of the guide's
-// table in 8.6, so either spelling on the wire fills AdditionalDataEid.
-func (r *IdentificationResult) UnmarshalJSON(b []byte) error {
-	type plain IdentificationResult
-	var v struct {
-		plain
-		Misspelled *AdditionalDataEid `json:"additionaDataEid,omitempty"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*r = IdentificationResult(v.plain)
+// normalize folds the guide-table spelling into AdditionalDataEid. The
+// correct spelling wins when both are present (and not null), as it did
+// when an UnmarshalJSON method did this.
+func (r *IdentificationResult) normalize() {
 	if r.AdditionalDataEid == nil {
-		r.AdditionalDataEid = v.Misspelled
+		r.AdditionalDataEid = r.AdditionaDataEid
 	}
-	return nil
+	r.AdditionaDataEid = nil
 }
 
 // Code is a numbered status detail with its text (subStatus and

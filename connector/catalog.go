@@ -515,6 +515,16 @@ func LookupStatus(m Method, status string) (StatusInfo, bool) {
 	return e.info.clone(), true
 }
 
+// statusInfo is LookupStatus without the copy: the catalog's own entry, or
+// nil. For hot paths of this package (identStateOf runs for every event),
+// which only read it; the clone of LookupStatus costs allocations there.
+func statusInfo(m Method, status string) *StatusInfo {
+	if e := catalogIndex[catalogKey{m, status}]; e != nil {
+		return &e.info
+	}
+	return nil
+}
+
 func lookupSubStatus(m Method, status string, code int) (*SubStatus, bool) {
 	e := catalogIndex[catalogKey{m, status}]
 	if e == nil {

@@ -58,17 +58,12 @@ const (
 // ce_subject (the caseId), ce_time (RFC 3339, UTC), content-type
 // application/avro and postident-origin. The W3C traceparent header is added
 // by the Kafka adapter, which owns the trace context.
+//
+// The values that repeat from record to record are shared (headers.go):
+// callers must not write into the returned values.
 func EventHeaders(ceType, id, clientID, caseID string, t time.Time, origin Origin) []Header {
-	return []Header{
-		{Key: HeaderSpecVersion, Value: []byte("1.0")},
-		{Key: HeaderID, Value: []byte(id)},
-		{Key: HeaderSource, Value: []byte("/postident/" + clientID)},
-		{Key: HeaderType, Value: []byte(ceType)},
-		{Key: HeaderSubject, Value: []byte(caseID)},
-		{Key: HeaderTime, Value: []byte(t.UTC().Format(time.RFC3339Nano))},
-		{Key: HeaderContentType, Value: []byte(ContentTypeAvro)},
-		{Key: HeaderOrigin, Value: []byte(origin)},
-	}
+	hs, _ := eventHeaders(ceType, id, nil, clientID, caseID, t, origin)
+	return hs
 }
 
 // CaseStatusChanged is emitted for every transition of a case the processor
@@ -493,13 +488,17 @@ func identStateOf(id *IdentificationResult) identState {
 		return identState{statusType: StatusTypeNone}
 	}
 	m, st := id.IdentificationMethod, id.IdentificationStatus
+	info := statusInfo(m, st.Status) // one catalog lookup, no copy
 	s := identState{
 		method:     strPtr(string(m)),
 		status:     strPtr(st.Status),
 		created:    tsPtr(st.Created),
 		modified:   tsPtr(st.Modified),
 		idt:        tsPtr(st.IdentificationTime),
-		statusType: StatusTypeOf(m, st.Status),
+		statusType: StatusTypeNone,
+	}
+	if info != nil {
+		s.statusType, s.final = info.Type, info.Final
 	}
 	sub := 0
 	if st.SubStatus != nil {
@@ -523,10 +522,9 @@ func identStateOf(id *IdentificationResult) identState {
 			}
 		}
 	}
-	if info, ok := LookupStatus(m, st.Status); ok {
-		s.final = info.Final
+	if s.final { // ResultExpected is false for any other status
+		s.resultExpected = ResultExpected(m, st.Status, sub)
 	}
-	s.resultExpected = ResultExpected(m, st.Status, sub)
 	return s
 }
 

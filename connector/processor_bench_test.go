@@ -28,6 +28,7 @@ func benchCases(b *testing.B, n int) ([]*connector.CaseResult, []byte) {
 		if err := json.Unmarshal(raw, &c); err != nil {
 			b.Fatal(err)
 		}
+		c.Normalize()
 		c.CaseID = fmt.Sprintf("B%011d", i)
 		out[i] = &c
 	}
@@ -154,7 +155,7 @@ func BenchmarkHandleBatchUnchangedSnapshots(b *testing.B) {
 
 // BenchmarkDecodeCaseJSON is the JSON half of a fetch: one case of
 // testdata/events/case_full.json (8 KiB) into CaseResult with
-// encoding/json, alone and as part of a 1000-case list.
+// encoding/json and Normalize, alone and as part of a 1000-case list.
 func BenchmarkDecodeCaseJSON(b *testing.B) {
 	_, raw := benchCases(b, 1)
 	b.Run("single", func(b *testing.B) {
@@ -165,6 +166,7 @@ func BenchmarkDecodeCaseJSON(b *testing.B) {
 			if err := json.Unmarshal(raw, &c); err != nil {
 				b.Fatal(err)
 			}
+			c.Normalize()
 		}
 	})
 	b.Run("list1000", func(b *testing.B) {
@@ -183,6 +185,7 @@ func BenchmarkDecodeCaseJSON(b *testing.B) {
 			if err := json.Unmarshal(list, &cs); err != nil {
 				b.Fatal(err)
 			}
+			connector.NormalizeCases(cs)
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/case")
 	})

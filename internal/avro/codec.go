@@ -1,6 +1,7 @@
 package avro
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -137,6 +138,7 @@ type Codec struct {
 	resolved map[resolveKey]hamba.Schema // writer -> reader composite schemas
 
 	readers sync.Pool // *hamba.Reader
+	writers sync.Pool // *hamba.Writer, with no io.Writer: Encode uses its buffer
 }
 
 var _ connector.Codec = (*Codec)(nil)
@@ -169,6 +171,7 @@ func New(cfg Config) (*Codec, error) {
 		resolved:     map[resolveKey]hamba.Schema{},
 	}
 	c.readers.New = func() any { return hamba.NewReader(nil, 0, hamba.WithReaderConfig(c.api)) }
+	c.writers.New = func() any { return hamba.NewWriter(nil, 1024, hamba.WithWriterConfig(c.api)) }
 	if cfg.RegistryURL != "" {
 		reg, err := newRegistry(cfg)
 		if err != nil {
@@ -232,22 +235,47 @@ func (c *Codec) Encode(ctx context.Context, topic string, v any) ([]byte, error)
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return nil, fmt.Errorf("avro: encode %s: nil %T", b.name, v)
 	}
-	var header []byte
+	var (
+		confluent [confluentHeaderLen]byte
+		header    []byte
+	)
 	if c.reg != nil {
 		id, err := c.subjectID(ctx, Subject(topic), b)
 		if err != nil {
 			return nil, fmt.Errorf("avro: encode %s for topic %s: %w", b.name, topic, err)
 		}
-		header = binary.BigEndian.AppendUint32([]byte{confluentMagic}, uint32(id)) //nolint:gosec // registry ids are non-negative int32
+		confluent[0] = confluentMagic
+		binary.BigEndian.PutUint32(confluent[1:], uint32(id)) //nolint:gosec // registry ids are non-negative int32
+		header = confluent[:]
 	} else {
 		header = b.header[:]
 	}
-	data, err := c.api.Marshal(b.schema, v)
-	if err != nil {
-		return nil, fmt.Errorf("avro: encode %s: %w", b.name, err)
+	// The header and the record go into one pooled buffer, copied out once:
+	// hamba's Marshal would return its own copy, which would then be copied
+	// again behind the header.
+	w := c.writers.Get().(*hamba.Writer)
+	defer c.putWriter(w)
+	w.Reset(nil)
+	w.Error = nil
+	_, _ = w.Write(header) // appends to the buffer; cannot fail
+	w.WriteVal(b.schema, v)
+	if w.Error != nil {
+		return nil, fmt.Errorf("avro: encode %s: %w", b.name, w.Error)
 	}
-	out := make([]byte, 0, len(header)+len(data))
-	return append(append(out, header...), data...), nil
+	return bytes.Clone(w.Buffer()), nil
+}
+
+// maxPooledWriter bounds the buffer a pooled writer keeps: events are a few
+// KiB, so a larger one came from an unusual record and is left to the GC.
+const maxPooledWriter = 64 << 10
+
+func (c *Codec) putWriter(w *hamba.Writer) {
+	w.Error = nil
+	if cap(w.Buffer()) > maxPooledWriter {
+		return
+	}
+	w.Reset(nil)
+	c.writers.Put(w)
 }
 
 // Decode implements connector.Codec. v must be a non-nil pointer to one of

@@ -81,6 +81,7 @@ func decodeCase(b []byte, want string) (*connector.CaseResult, error) {
 	if err := unmarshal(b, &cr); err != nil {
 		return nil, err
 	}
+	cr.Normalize()
 	switch {
 	case cr.CaseID == "":
 		return nil, fmt.Errorf("%w: the case has no caseId", errDecode)
@@ -100,6 +101,7 @@ func decodeList(b []byte) ([]connector.CaseResult, error) {
 	if err := unmarshal(b, &cases); err != nil {
 		return nil, err
 	}
+	connector.NormalizeCases(cases)
 	for i := range cases {
 		if cases[i].CaseID == "" {
 			return nil, fmt.Errorf("%w: list entry %d has no caseId", errDecode, i)

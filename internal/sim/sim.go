@@ -421,6 +421,7 @@ func (s *Sim) Case(caseID string, full bool) (*connector.CaseResult, bool) {
 	if json.Unmarshal(b, &out) != nil {
 		return nil, false
 	}
+	out.Normalize()
 	return &out, true
 }
 
@@ -513,6 +514,7 @@ func (s *Sim) LoadCase(cr connector.CaseResult, class connector.Class) error {
 	if err := json.Unmarshal(b, &cp); err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
+	cp.Normalize()
 	idents := cp.Identifications
 	if len(idents) == 0 && cp.PrimaryIdent != nil {
 		idents = []connector.IdentificationResult{*cp.PrimaryIdent}
