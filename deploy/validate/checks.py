@@ -612,8 +612,12 @@ def cmd_dockerfile(path: str) -> int:
     p.check(len(froms) >= 2, "must be multi-stage")
     m = re.search(r"^ARG GO_VERSION=(\S+)", text, re.M)
     go_mod = (ROOT / "go.mod").read_text(encoding="utf-8")
-    want = re.search(r"^go (\d+\.\d+)", go_mod, re.M).group(1)
-    p.check(m is not None and m.group(1) == want, f"ARG GO_VERSION must be {want} (go.mod), is {m.group(1) if m else None}")
+    # The image is built with go.mod's toolchain line when there is one (the
+    # release toolchain, with its security fixes), else with its go line.
+    tc = re.search(r"^toolchain go(\S+)", go_mod, re.M)
+    want = tc.group(1) if tc else re.search(r"^go (\d+\.\d+)", go_mod, re.M).group(1)
+    which = "toolchain" if tc else "go"
+    p.check(m is not None and m.group(1) == want, f"ARG GO_VERSION must be {want} (go.mod {which} line), is {m.group(1) if m else None}")
     p.check(any("golang:${GO_VERSION}" in f or f"golang:{want}" in f for f in froms[:-1]), "builder must be FROM golang:<go.mod version>")
     final = froms[-1]
     p.check("gcr.io/distroless/static" in final and ":nonroot" in final or final.split()[1] == "scratch",
