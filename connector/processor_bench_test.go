@@ -67,15 +67,11 @@ func (p *countingPublisher) Publish(_ context.Context, msgs ...connector.Message
 	return nil
 }
 
-// BenchmarkHandleBatchClosed is the processor's CPU per case for a batch of
-// 500 webhook notifications of closed cases it never saw: decode each
-// notification (Avro), diff against the state, build CaseStatusChanged,
-// CaseResult and CaseState, encode all three (Avro single-object), headers
-// and trace context. One op is one batch; ns/case is per case.
-func BenchmarkHandleBatchClosed(b *testing.B) {
-	const n = 500
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+// benchBatch is what both HandleBatch benchmarks start from: n cases the
+// source serves and one encoded notification for each, a webhook or (with
+// snapshots) a reconcile snapshot of the case.
+func benchBatch(b *testing.B, ctx context.Context, n int, snapshots bool) (connector.Codec, connector.Topics, *memSource, []connector.Message) {
+	b.Helper()
 	codec, err := avro.New(avro.Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -86,12 +82,29 @@ func BenchmarkHandleBatchClosed(b *testing.B) {
 	msgs := make([]connector.Message, n)
 	for i, c := range cases {
 		src.byID[c.CaseID] = c
-		val, err := codec.Encode(ctx, topics.Notifications, &connector.Notification{CaseID: c.CaseID, Origin: string(connector.OriginWebhook), ReceivedAt: time.Now().UTC().Truncate(time.Millisecond)})
+		note := &connector.Notification{CaseID: c.CaseID, Origin: string(connector.OriginWebhook), ReceivedAt: time.Now().UTC().Truncate(time.Millisecond)}
+		if snapshots {
+			note.Origin, note.Snapshot = string(connector.OriginReconcile), connector.SnapshotOf(c)
+		}
+		val, err := codec.Encode(ctx, topics.Notifications, note)
 		if err != nil {
 			b.Fatal(err)
 		}
 		msgs[i] = connector.Message{Topic: topics.Notifications, Key: []byte(c.CaseID), Value: val}
 	}
+	return codec, topics, src, msgs
+}
+
+// BenchmarkHandleBatchClosed is the processor's CPU per case for a batch of
+// 500 webhook notifications of closed cases it never saw: decode each
+// notification (Avro), diff against the state, build CaseStatusChanged,
+// CaseResult and CaseState, encode all three (Avro single-object), headers
+// and trace context. One op is one batch; ns/case is per case.
+func BenchmarkHandleBatchClosed(b *testing.B) {
+	const n = 500
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	codec, topics, src, msgs := benchBatch(b, ctx, n, false)
 	pub := &countingPublisher{}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -115,23 +128,7 @@ func BenchmarkHandleBatchUnchangedSnapshots(b *testing.B) {
 	const n = 500
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	codec, err := avro.New(avro.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	topics := connector.DefaultTopics()
-	cases, _ := benchCases(b, n)
-	src := &memSource{byID: map[string]*connector.CaseResult{}}
-	msgs := make([]connector.Message, n)
-	for i, c := range cases {
-		src.byID[c.CaseID] = c
-		val, err := codec.Encode(ctx, topics.Notifications, &connector.Notification{CaseID: c.CaseID, Origin: string(connector.OriginReconcile),
-			ReceivedAt: time.Now().UTC().Truncate(time.Millisecond), Snapshot: connector.SnapshotOf(c)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		msgs[i] = connector.Message{Topic: topics.Notifications, Key: []byte(c.CaseID), Value: val}
-	}
+	codec, topics, src, msgs := benchBatch(b, ctx, n, true)
 	pub := &countingPublisher{}
 	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: "BENCHCLIENT1", Topics: topics}, src, pub, codec, connector.NewState())
 	if err != nil {
