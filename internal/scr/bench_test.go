@@ -51,3 +51,35 @@ func BenchmarkListDecrypt1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/case")
 }
+
+// BenchmarkDecodeCase is decodeCase alone on the guide's 7.4.1 sample: the
+// JSON half of BenchmarkGetCaseDecrypt, without the RSA cost that hides it.
+func BenchmarkDecodeCase(b *testing.B) {
+	plain := sampleFull()
+	b.SetBytes(int64(len(plain)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeCase(plain, testCaseID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeList1000 is decodeList alone on a 1000-case page.
+func BenchmarkDecodeList1000(b *testing.B) {
+	const n = 1000
+	items := make([][]byte, n)
+	for i := range items {
+		items[i] = []byte(strings.Replace(string(sampleFull()), testCaseID, fmt.Sprintf("C%011d", i), 1))
+	}
+	plain := listOf(items...)
+	b.SetBytes(int64(len(plain)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cases, err := decodeList(plain)
+		if err != nil || len(cases) != n {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/case")
+}
