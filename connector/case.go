@@ -22,7 +22,14 @@ const (
 // case with its primary identification (single-case and list endpoints) or
 // with all identifications (the /full endpoints). POSTIDENT leaves empty
 // objects out of the JSON, so every object is a pointer and nil means absent.
-// Unknown fields are ignored: the guide warns new fields may appear at any time.
+//
+// Unknown members are kept, not ignored: the guide warns new fields may
+// appear at any time (8.1), and every struct of the model keeps the members
+// it has no field for in its Unmapped slot (see unmapped.go). Scalars the
+// guide shows as digits or codes are Text or Int, which accept a JSON string
+// or number (tolerant.go); the fields the pipeline's logic depends on
+// (caseId, caseStatus.status, identificationMethod, identificationStatus.status,
+// the times) stay strict, so a wrong JSON type there fails the case.
 type CaseResult struct {
 	CaseID          string                 `json:"caseId"`
 	CaseStatus      CaseStatus             `json:"caseStatus"`
@@ -31,13 +38,35 @@ type CaseResult struct {
 	PrimaryIdent    *IdentificationResult  `json:"primaryIdent,omitempty"`
 	Identifications []IdentificationResult `json:"identifications,omitempty"`
 	AccountingData  *AccountingData        `json:"accountingData,omitempty"`
+
+	// ContactDataResult and PrimaryIdentification receive the property
+	// names of the guide's list in 8.2, which differ from what the sample of
+	// 7.4.1 and the API send (contactData, primaryIdent). Decoding slots
+	// only, like IdentificationResult.AdditionaDataEid: Normalize moves
+	// them into ContactData and PrimaryIdent (the sample's spelling wins
+	// when both are present) and clears them.
+	ContactDataResult     *ContactDataResult    `json:"contactDataResult,omitempty"`
+	PrimaryIdentification *IdentificationResult `json:"primaryIdentification,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // Normalize finishes the JSON decoding of a case: it moves what arrived
-// under the guide-table spelling "additionaDataEid" into AdditionalDataEid.
-// Every decoder of a CaseResult calls it right after json.Unmarshal; a case
-// built in Go needs no call. It is idempotent.
+// under the guide's other spellings ("contactDataResult" and
+// "primaryIdentification" of 8.2, "additionaDataEid" of the table in 8.6)
+// into ContactData, PrimaryIdent and AdditionalDataEid. Every decoder of a
+// CaseResult calls it right after json.Unmarshal; a case built in Go needs
+// no call. It is idempotent and allocates nothing.
 func (c *CaseResult) Normalize() {
+	if c.ContactData == nil {
+		c.ContactData = c.ContactDataResult
+	}
+	c.ContactDataResult = nil
+	if c.PrimaryIdent == nil {
+		c.PrimaryIdent = c.PrimaryIdentification
+	}
+	c.PrimaryIdentification = nil
 	if c.PrimaryIdent != nil {
 		c.PrimaryIdent.normalize()
 	}
@@ -54,8 +83,8 @@ func NormalizeCases(cs []CaseResult) {
 }
 
 // Primary returns the primary identification: PrimaryIdent when present,
-// otherwise the most progressed entry of Identifications (guide 7.3), or nil
-// when the case has no identification yet.
+// otherwise the most progressed entry of Identifications (guide 7.3, ranked
+// by MoreProgressed), or nil when the case has no identification yet.
 func (c *CaseResult) Primary() *IdentificationResult {
 	if c.PrimaryIdent != nil {
 		return c.PrimaryIdent
@@ -70,22 +99,44 @@ func (c *CaseResult) Primary() *IdentificationResult {
 	return best
 }
 
-// progressRank orders identification statuses by how far they got; the
-// primary identification is the one with the most progress (guide 7.3).
-var progressRank = map[string]int{
-	StatusStarted:         1,
-	StatusCouponRequested: 2,
-	StatusIncomplete:      3,
-	StatusReviewPending:   4,
-	StatusCancelled:       0,
-	StatusDeclined:        5,
-	StatusSuccess:         5,
+// progressRank orders the statuses of an identification of method m by how
+// far they got, following the per-method order of the summary tables of
+// guide 2.6:
+//
+//   - basic, eID, video: started, coupon requested (basic), incomplete,
+//     review pending (video, basic), success / declined;
+//   - AutoID, photo: started, review pending, incomplete, success /
+//     declined: the agent's review comes before the verdict "incomplete"
+//     (4.1, 4.4).
+//
+// cancelled ranks lowest, below started, although the AutoID/photo table
+// lists it after incomplete: a cancelled method leaves the case to the
+// methods that remain (4.1), so the one the user switched to is the one
+// that progresses. A status the guide does not list ranks lowest too.
+func progressRank(m Method, status string) int {
+	switch status {
+	case StatusStarted:
+		return 1
+	case StatusCouponRequested:
+		return 2
+	case StatusIncomplete:
+		return 3
+	case StatusReviewPending:
+		if m == MethodAutoID || m == MethodPhoto {
+			return 2
+		}
+		return 4
+	case StatusDeclined, StatusSuccess:
+		return 5
+	}
+	return 0 // cancelled, unknown
 }
 
-// MoreProgressed reports whether a is further along than b; on equal rank the
-// more recently modified identification wins.
+// MoreProgressed reports whether a is further along than b (progressRank);
+// on equal rank the more recently modified identification wins.
 func MoreProgressed(a, b *IdentificationResult) bool {
-	ra, rb := progressRank[a.IdentificationStatus.Status], progressRank[b.IdentificationStatus.Status]
+	ra := progressRank(a.IdentificationMethod, a.IdentificationStatus.Status)
+	rb := progressRank(b.IdentificationMethod, b.IdentificationStatus.Status)
 	if ra != rb {
 		return ra > rb
 	}
@@ -103,6 +154,9 @@ type CaseStatus struct {
 	ValidUntil Time   `json:"validUntil,omitzero"`
 	Created    Time   `json:"created,omitzero"`
 	Modified   Time   `json:"modified,omitzero"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // OrderData is what the client sent when it started the case (guide 8.4,
@@ -113,6 +167,9 @@ type OrderData struct {
 	ContactDataProvided            *ContactDataProvided            `json:"contactDataProvided,omitempty"`
 	IdentificationDocumentProvided *IdentificationDocumentProvided `json:"identificationDocumentProvided,omitempty"`
 	DrivingLicenceProvided         *DrivingLicenceProvided         `json:"drivingLicenceProvided,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // ProcessData steers the identification process (Guide 1 Start).
@@ -128,12 +185,18 @@ type ProcessData struct {
 	CallbackURLSuccess            *CallbackURL `json:"callbackUrlSuccess,omitempty"`
 	CallbackURLDeclined           *CallbackURL `json:"callbackUrlDeclined,omitempty"`
 	CallbackURLCancelledAndClosed *CallbackURL `json:"callbackUrlCancelledAndClosed,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // CallbackURL is a landing page or app link (guide chapter 6).
 type CallbackURL struct {
 	WebURL string `json:"webUrl,omitempty"`
 	AppURL string `json:"appUrl,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // Address is a plain postal address as the client provides it.
@@ -143,6 +206,9 @@ type Address struct {
 	PostalCode    string `json:"postalCode,omitempty"`
 	City          string `json:"city,omitempty"`
 	Country       string `json:"country,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // ContactDataProvided is the contact data the client sent with the case.
@@ -155,6 +221,9 @@ type ContactDataProvided struct {
 	MobilePhone string   `json:"mobilePhone,omitempty"`
 	Email       string   `json:"email,omitempty"`
 	Address     *Address `json:"address,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // IdentificationDocumentProvided is the document data the client sent.
@@ -173,6 +242,9 @@ type IdentificationDocumentProvided struct {
 	DateOfExpiry      string   `json:"dateOfExpiry,omitempty"`
 	PlaceOfIssue      string   `json:"placeOfIssue,omitempty"`
 	Authority         string   `json:"authority,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // DrivingLicenceProvided is the driving licence data the client sent.
@@ -183,13 +255,19 @@ type DrivingLicenceProvided struct {
 	LastName          string `json:"lastName,omitempty"`
 	BirthDate         string `json:"birthDate,omitempty"`
 	DateOfExpiry      string `json:"dateOfExpiry,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // Field is a value/status pair: the value found and how it compares with
 // what the client provided (FieldNew, FieldMatch or FieldChange).
 type Field struct {
-	Value  string `json:"value"`
+	Value  Text   `json:"value"`
 	Status string `json:"status"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // MarshalJSON writes an empty pair as {} the way POSTIDENT does.
@@ -210,6 +288,9 @@ type ContactDataResult struct {
 	Email       *Field         `json:"email,omitempty"`
 	Epost       *Field         `json:"epost,omitempty"` // deprecated by POSTIDENT
 	Address     *AddressResult `json:"address,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AddressResult is an address with value/status pairs (8.6.5).
@@ -220,6 +301,9 @@ type AddressResult struct {
 	City          *Field        `json:"city,omitempty"`
 	Country       *Field        `json:"country,omitempty"`
 	AddressMatch  *AddressMatch `json:"addressMatch,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AddressMatch is the optional postal check of a German address (8.6.6).
@@ -228,6 +312,9 @@ type AddressMatch struct {
 	MailRedirectionInternational bool `json:"mailRedirectionInternational"`
 	Undeliverable                bool `json:"undeliverable"`
 	AddresseeDeceased            bool `json:"addresseeDeceased"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // IdentificationResult is one identification with its status and result
@@ -249,6 +336,9 @@ type IdentificationResult struct {
 	// rather than an UnmarshalJSON method, because such a method makes
 	// encoding/json scan every identification twice.
 	AdditionaDataEid *AdditionalDataEid `json:"additionaDataEid,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // normalize folds the guide-table spelling into AdditionalDataEid. The
@@ -264,8 +354,11 @@ func (r *IdentificationResult) normalize() {
 // Code is a numbered status detail with its text (subStatus and
 // subStatusReason of 8.6.1).
 type Code struct {
-	Code        int    `json:"code"`
+	Code        Int    `json:"code"`
 	Description string `json:"description,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // IdentificationStatus is the progress and result of an identification
@@ -277,6 +370,9 @@ type IdentificationStatus struct {
 	IdentificationTime Time   `json:"identificationTime,omitzero"`
 	Created            Time   `json:"created,omitzero"`
 	Modified           Time   `json:"modified,omitzero"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // IdentificationDocumentResult is the data read from the identification
@@ -298,6 +394,9 @@ type IdentificationDocumentResult struct {
 	PlaceOfIssue      *Field         `json:"placeOfIssue,omitempty"`
 	Authority         *Field         `json:"authority,omitempty"`
 	Records           []RecordResult `json:"records,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // DrivingLicenceResult is the data read from the driving licence (8.6.3);
@@ -315,6 +414,9 @@ type DrivingLicenceResult struct {
 	DateOfExpiry          *Field                      `json:"dateOfExpiry,omitempty"`
 	Authority             *Field                      `json:"authority,omitempty"`
 	Records               []RecordResult              `json:"records,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // DrivingLicenceClassResult is one vehicle approval class (8.6.4).
@@ -323,6 +425,9 @@ type DrivingLicenceClassResult struct {
 	DateIssued   *Field `json:"dateIssued,omitempty"`
 	DateOfExpiry *Field `json:"dateOfExpiry,omitempty"`
 	Restrictions *Field `json:"restrictions,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // Record types and owners (8.6.7).
@@ -349,7 +454,7 @@ const (
 // DocumentData only when includeBinaryData / includeResultPdf asked for them
 // and the regulatory class allows them (8.6.7).
 type RecordResult struct {
-	RecordID            string `json:"recordId"`
+	RecordID            Text   `json:"recordId"`
 	BelongsTo           string `json:"belongsTo,omitempty"`
 	Type                string `json:"type,omitempty"`
 	ValidationStatus    string `json:"validationStatus,omitempty"`
@@ -358,28 +463,37 @@ type RecordResult struct {
 	MimeType            string `json:"mimeType,omitempty"`
 	FileName            string `json:"fileName,omitempty"`
 	DocumentData        string `json:"documentData,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AdditionalDataBasic is post-office specific data (8.6.8).
 type AdditionalDataBasic struct {
-	CouponByPiAppRequestCount         *int               `json:"couponByPiAppRequestCount,omitempty"`
+	CouponByPiAppRequestCount         *Int               `json:"couponByPiAppRequestCount,omitempty"`
 	CouponByPiAppRequestLastTimestamp Time               `json:"couponByPiAppRequestLastTimestamp,omitzero"`
-	CouponByTpAppRequestCount         *int               `json:"couponByTpAppRequestCount,omitempty"`
+	CouponByTpAppRequestCount         *Int               `json:"couponByTpAppRequestCount,omitempty"`
 	CouponByTpAppRequestLastTimestamp Time               `json:"couponByTpAppRequestLastTimestamp,omitzero"`
-	CouponDownloadCount               *int               `json:"couponDownloadCount,omitempty"`
+	CouponDownloadCount               *Int               `json:"couponDownloadCount,omitempty"`
 	CouponDownloadLastTimestamp       Time               `json:"couponDownloadLastTimestamp,omitzero"`
-	CouponByEmailRequestCount         *int               `json:"couponByEmailRequestCount,omitempty"`
+	CouponByEmailRequestCount         *Int               `json:"couponByEmailRequestCount,omitempty"`
 	CouponByEmailRequestLastTimestamp Time               `json:"couponByEmailRequestLastTimestamp,omitzero"`
-	PostOffice                        string             `json:"postOffice,omitempty"`
-	PostOfficeStreetAddress           string             `json:"postOfficeStreetAddress,omitempty"`
-	PostOfficeCity                    string             `json:"postOfficeCity,omitempty"`
-	CheckoutNote                      string             `json:"checkoutNote,omitempty"`
+	PostOffice                        Text               `json:"postOffice,omitempty"`
+	PostOfficeStreetAddress           Text               `json:"postOfficeStreetAddress,omitempty"`
+	PostOfficeCity                    Text               `json:"postOfficeCity,omitempty"`
+	CheckoutNote                      Text               `json:"checkoutNote,omitempty"`
 	IDCardReaderCheck                 *IDCardReaderCheck `json:"idCardReaderCheck,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // IDCardReaderCheck describes the document check by the ID card reader.
 type IDCardReaderCheck struct {
 	CheckedCategories []IDCardReaderCheckCategory `json:"checkedCategories,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // IDCardReaderCheckCategory is one checked category and its outcome.
@@ -387,6 +501,9 @@ type IDCardReaderCheckCategory struct {
 	Name                       string                      `json:"name,omitempty"`
 	Status                     string                      `json:"status,omitempty"`
 	FailedChecksOfIDCardReader []FailedCheckOfIDCardReader `json:"failedChecksOfIdCardReader,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // FailedCheckOfIDCardReader is one failed check of the ID card reader.
@@ -394,35 +511,50 @@ type FailedCheckOfIDCardReader struct {
 	CheckName             string             `json:"checkName,omitempty"`
 	SubCheckName          string             `json:"subCheckName,omitempty"`
 	AdditionalInformation []AdditionalInfoKV `json:"additionalInformation,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AdditionalInfoKV is a key/value note on a failed ID card check.
 type AdditionalInfoKV struct {
 	Key   string `json:"key"`
-	Value string `json:"value"`
+	Value Text   `json:"value"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AdditionalDataEid is eID specific data (8.6.9).
 type AdditionalDataEid struct {
-	DKK string `json:"dkk,omitempty"`
+	DKK Text `json:"dkk,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AdditionalDataVideo is video chat specific data (8.6.10). IdentReviews has
 // no documented structure, so each review is kept as its raw JSON.
 type AdditionalDataVideo struct {
-	IdentificationServiceCenter      string            `json:"identificationServiceCenter,omitempty"`
+	IdentificationServiceCenter      Text              `json:"identificationServiceCenter,omitempty"`
 	IdentificationServiceCenterVideo string            `json:"identificationServiceCenterVideo,omitempty"`
-	IdentificationAgentAlias         string            `json:"identificationAgentAlias,omitempty"`
+	IdentificationAgentAlias         Text              `json:"identificationAgentAlias,omitempty"`
 	IdentReviews                     []json.RawMessage `json:"identReviews,omitempty"`
 	VideoRecordingAccepted           Time              `json:"videoRecordingAccepted,omitzero"`
 	VideoRecordingDeliveryShaft      *bool             `json:"videoRecordingDeliveryShaft,omitempty"`
 	TanChannel                       string            `json:"tanChannel,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // AccountingData identifies the case on the invoice (8.7).
 type AccountingData struct {
-	AccountingNumber  string `json:"accountingNumber,omitempty"`
+	AccountingNumber  Text   `json:"accountingNumber,omitempty"`
 	AccountingProduct string `json:"accountingProduct,omitempty"`
+
+	// Unmapped keeps the members this type has no field for (unmapped.go).
+	Unmapped json.RawMessage `json:",embed"`
 }
 
 // ValidCaseID reports whether s looks like a POSTIDENT case id: 1 to 64

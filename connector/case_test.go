@@ -26,7 +26,9 @@ func TestNormalizeEidSpellings(t *testing.T) {
 		return `{"caseId":"A1","caseStatus":{"status":"closed"},"primaryIdent":` + ident(members) +
 			`,"identifications":[` + ident(members) + `,` + ident("") + `]}`
 	}
-	eid := func(dkk string) *connector.AdditionalDataEid { return &connector.AdditionalDataEid{DKK: dkk} }
+	eid := func(dkk string) *connector.AdditionalDataEid {
+		return &connector.AdditionalDataEid{DKK: connector.Text(dkk)}
+	}
 	tests := []struct {
 		name    string
 		members string

@@ -64,10 +64,10 @@ func IdentKeyOf(c *CaseResult) IdentKey {
 	k.Method = string(id.IdentificationMethod)
 	k.Status = st.Status
 	if st.SubStatus != nil {
-		k.SubStatus = st.SubStatus.Code
+		k.SubStatus = int(st.SubStatus.Code)
 	}
 	if st.SubStatusReason != nil {
-		k.Reason = st.SubStatusReason.Code
+		k.Reason = int(st.SubStatusReason.Code)
 	}
 	k.Modified = st.Modified.Time
 	return k

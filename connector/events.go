@@ -133,6 +133,11 @@ type CaseResultEvent struct {
 	StatusType            string                     `avro:"statusType" json:"statusType"`
 	ObservedAt            time.Time                  `avro:"observedAt" json:"observedAt"`
 	Origin                string                     `avro:"origin" json:"origin"`
+	// UnmappedJSON carries, as a JSON object of JSON Pointer to value, the
+	// members of POSTIDENT's answer that no field above maps (guide 8.1:
+	// fields are added without a new API version); nil when there is none.
+	// See CaseResult.UnmappedMembers.
+	UnmappedJSON *string `avro:"unmappedJson" json:"unmappedJson"`
 }
 
 // EventCaseStatus is guide 8.3.
@@ -502,7 +507,7 @@ func identStateOf(id *IdentificationResult) identState {
 	}
 	sub := 0
 	if st.SubStatus != nil {
-		sub = st.SubStatus.Code
+		sub = int(st.SubStatus.Code)
 		s.subCode = int32Ptr(sub)
 		s.subText = strPtr(st.SubStatus.Description)
 		if s.subText == nil {
@@ -513,7 +518,7 @@ func identStateOf(id *IdentificationResult) identState {
 		}
 	}
 	if st.SubStatusReason != nil {
-		r := st.SubStatusReason.Code
+		r := int(st.SubStatusReason.Code)
 		s.reasonCode = int32Ptr(r)
 		s.reasonText = strPtr(st.SubStatusReason.Description)
 		if s.reasonText == nil {
@@ -674,6 +679,10 @@ func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedA
 			AdditionalDataVideo:    videoOf(id.AdditionalDataVideo),
 		}
 	}
+	if u := c.UnmappedJSON(); u != nil {
+		s := string(u)
+		ev.UnmappedJSON = &s
+	}
 	if a := c.AccountingData; a != nil {
 		ev.AccountingData = &EventAccountingData{
 			AccountingNumber:  strPtr(a.AccountingNumber),
@@ -764,7 +773,7 @@ func callbackOf(u *CallbackURL) *EventCallbackURL {
 }
 
 func addressOf(a *Address) *EventAddress {
-	if a == nil || *a == (Address{}) {
+	if a == nil || a.StreetAddress == "" && a.Appendix == "" && a.PostalCode == "" && a.City == "" && a.Country == "" {
 		return nil
 	}
 	return &EventAddress{
@@ -782,7 +791,7 @@ func fieldOf(f *Field) *FieldValue {
 	if f == nil || (f.Value == "" && f.Status == "") {
 		return nil
 	}
-	return &FieldValue{Value: f.Value, Status: f.Status}
+	return &FieldValue{Value: string(f.Value), Status: f.Status}
 }
 
 func contactDataOf(c *ContactDataResult) *EventContactDataResult {
@@ -883,7 +892,7 @@ func recordsOf(rs []RecordResult) []RecordMeta {
 	out := make([]RecordMeta, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, RecordMeta{
-			RecordID:              r.RecordID,
+			RecordID:              string(r.RecordID),
 			BelongsTo:             strPtr(r.BelongsTo),
 			Type:                  strPtr(r.Type),
 			ValidationStatus:      strPtr(r.ValidationStatus),
@@ -930,7 +939,7 @@ func basicOf(b *AdditionalDataBasic) *EventAdditionalDataBasic {
 					AdditionalInformation: []KeyValue{},
 				}
 				for _, kv := range f.AdditionalInformation {
-					ef.AdditionalInformation = append(ef.AdditionalInformation, KeyValue(kv))
+					ef.AdditionalInformation = append(ef.AdditionalInformation, KeyValue{Key: kv.Key, Value: string(kv.Value)})
 				}
 				ec.FailedChecksOfIDCardReader = append(ec.FailedChecksOfIDCardReader, ef)
 			}
@@ -994,19 +1003,20 @@ func tsPtr(t Time) *time.Time {
 	return &v
 }
 
-func strPtr(s string) *string {
+func strPtr[S ~string](s S) *string {
 	if s == "" {
 		return nil
 	}
-	return &s
+	v := string(s)
+	return &v
 }
 
-func int32Ptr(v int) *int32 {
+func int32Ptr[I ~int](v I) *int32 {
 	i := int32(v)
 	return &i
 }
 
-func intPtr32(p *int) *int32 {
+func intPtr32[I ~int](p *I) *int32 {
 	if p == nil {
 		return nil
 	}

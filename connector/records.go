@@ -62,7 +62,7 @@ func (p *Processor) binaryRecords(ctx context.Context, c *CaseResult, now time.T
 				"case_id", c.CaseID, "record_id", r.RecordID, "type", r.Type, "bytes", len(data), "limit", p.cfg.MaxRecordBytes)
 			continue
 		}
-		evID := uuid.NewSHA1(eventIDNamespace, []byte("record\x00"+p.cfg.ClientID+"\x00"+c.CaseID+"\x00"+r.RecordID)).String()
+		evID := uuid.NewSHA1(eventIDNamespace, []byte("record\x00"+p.cfg.ClientID+"\x00"+c.CaseID+"\x00"+string(r.RecordID))).String()
 		h := EventHeaders(TypeRecord, evID, p.cfg.ClientID, c.CaseID, now, origin)
 		for i := range h {
 			if h[i].Key == HeaderContentType {

@@ -65,7 +65,7 @@ func TestBinaryRecords(t *testing.T) {
 		expected := map[string]bool{}
 		for _, r := range allRecords(sc) {
 			if r.Type == connector.RecordResultPDF || connector.BinaryDelivered(c.class, c.method, r.Type) {
-				expected[r.RecordID] = true
+				expected[string(r.RecordID)] = true
 			}
 		}
 		seen := map[string]bool{}

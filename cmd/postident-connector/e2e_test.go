@@ -169,7 +169,7 @@ func sameCode(got *int32, want *connector.Code) bool {
 	if want == nil {
 		return got == nil
 	}
-	return got != nil && int(*got) == want.Code
+	return got != nil && int(*got) == int(want.Code)
 }
 
 func ptrStr(s *string) string {

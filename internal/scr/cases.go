@@ -85,6 +85,7 @@ func (c *Client) getOne(ctx context.Context, cl *call) (*connector.CaseResult, e
 	if derr != nil {
 		return nil, c.fail(cl, resp.attempts, derr)
 	}
+	c.metrics.noteCase(ctx, cr)
 	return cr, nil
 }
 
@@ -198,6 +199,9 @@ func (c *Client) list(ctx context.Context, cl *call, f ListFilter) (*List, error
 	cases, derr := decodeList(plain)
 	if derr != nil {
 		return nil, c.fail(cl, resp.attempts, derr)
+	}
+	for i := range cases {
+		c.metrics.noteCase(ctx, &cases[i])
 	}
 	partial := strings.EqualFold(strings.TrimSpace(resp.header.Get("X-PARTIAL-DELIVERY")), "true")
 	return &List{Cases: cases, Partial: partial}, nil

@@ -3,7 +3,6 @@ package scr
 import (
 	"bytes"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -108,40 +107,4 @@ func decodeList(b []byte) ([]connector.CaseResult, error) {
 		}
 	}
 	return cases, nil
-}
-
-// unmarshal decodes JSON, tolerating unknown fields, and reports failures by
-// position and field path, never by value: the body carries personal data,
-// and encoding/json's own messages quote numbers and characters from it.
-func unmarshal(b []byte, v any) error {
-	err := json.Unmarshal(b, v)
-	if err == nil {
-		return nil
-	}
-	var (
-		syn *json.SyntaxError
-		typ *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Errorf("%w: invalid JSON at byte offset %d of %d", errDecode, syn.Offset, len(b))
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "(top level)"
-		}
-		return fmt.Errorf("%w: field %s: a JSON %s cannot be decoded into %s (at byte offset %d)",
-			errDecode, field, jsonKind(typ.Value), typ.Type, typ.Offset)
-	default:
-		// Errors of the connector types' own UnmarshalJSON methods, which
-		// by that package's rules carry no values.
-		return fmt.Errorf("%w: %w", errDecode, err)
-	}
-}
-
-// jsonKind keeps only the kind of a json.UnmarshalTypeError value ("number
-// 123" -> "number").
-func jsonKind(v string) string {
-	kind, _, _ := strings.Cut(v, " ")
-	return kind
 }

@@ -41,7 +41,7 @@ func TestDecodeEidSpellings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e := got.Primary().AdditionalDataEid; e == nil || e.DKK != tt.dkk {
+			if e := got.Primary().AdditionalDataEid; e == nil || string(e.DKK) != tt.dkk {
 				t.Fatalf("single: additionalDataEid = %+v, want dkk %s", e, tt.dkk)
 			}
 			if !reflect.DeepEqual(got, want) {

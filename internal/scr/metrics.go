@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/postident-connector/postident-connector/connector"
 )
 
 // callMetrics count every HTTP attempt, by endpoint template (never a
@@ -17,6 +19,12 @@ import (
 type callMetrics struct {
 	requests  metric.Int64Counter
 	durations metric.Float64Histogram
+	// unknownValues and unmapped count what a decoded case carries beyond
+	// the guide (connector.CaseResult.UnknownValues, UnmappedMembers): the
+	// first by field name (a fixed set, never a value), the second without
+	// labels, as member names come from the answer.
+	unknownValues metric.Int64Counter
+	unmapped      metric.Int64Counter
 }
 
 func newCallMetrics() callMetrics {
@@ -27,7 +35,25 @@ func newCallMetrics() callMetrics {
 	cm.durations, _ = m.Float64Histogram("postident_scr_request_duration_seconds",
 		metric.WithDescription("SCR-Ident API attempt latency, including body read and decryption."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+	cm.unknownValues, _ = m.Int64Counter("postident_scr_unknown_values_total",
+		metric.WithDescription("Enumerated values the guide does not list (passed through as text), by field."))
+	cm.unmapped, _ = m.Int64Counter("postident_scr_unmapped_members_total",
+		metric.WithDescription("JSON members of case answers the model has no field for (kept in the CaseResult's unmappedJson)."))
 	return cm
+}
+
+// noteCase counts the unknown values and unmapped members of a decoded
+// case. Nothing to count is the usual case and costs no allocation.
+func (cm callMetrics) noteCase(ctx context.Context, c *connector.CaseResult) {
+	if cm.unknownValues == nil {
+		return
+	}
+	c.UnknownValues(func(field string) {
+		cm.unknownValues.Add(ctx, 1, metric.WithAttributes(attribute.String("field", field)))
+	})
+	if n := len(c.UnmappedMembers()); n > 0 {
+		cm.unmapped.Add(ctx, int64(n))
+	}
 }
 
 func (cm callMetrics) observe(ctx context.Context, endpoint string, start time.Time, e *Error) {

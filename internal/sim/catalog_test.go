@@ -65,7 +65,7 @@ func TestEveryCodeReachable(t *testing.T) {
 		}
 		if st.sub != 0 {
 			text, _ := connector.SubStatusText(st.method, st.status, st.sub)
-			if p.SubStatus == nil || p.SubStatus.Code != st.sub || p.SubStatus.Description != text {
+			if p.SubStatus == nil || int(p.SubStatus.Code) != st.sub || p.SubStatus.Description != text {
 				t.Errorf("%s %q: subStatus %+v", st.method, script, p.SubStatus)
 			}
 		} else if p.SubStatus != nil {
@@ -73,7 +73,7 @@ func TestEveryCodeReachable(t *testing.T) {
 		}
 		if st.reason != 0 {
 			text, _ := connector.ReasonText(st.method, st.status, st.sub, st.reason)
-			if p.SubStatusReason == nil || p.SubStatusReason.Code != st.reason || p.SubStatusReason.Description != text {
+			if p.SubStatusReason == nil || int(p.SubStatusReason.Code) != st.reason || p.SubStatusReason.Description != text {
 				t.Errorf("%s %q: reason %+v", st.method, script, p.SubStatusReason)
 			}
 		} else if p.SubStatusReason != nil {
@@ -84,7 +84,7 @@ func TestEveryCodeReachable(t *testing.T) {
 	for _, script := range []string{"started,declined:11:124", "started,cancelled:94:900", "started,declined:12"} {
 		id := mustCase(t, s, CaseSpec{Method: "autoid", Scenario: script}, true)
 		p := a.getCase("/cases/" + id).PrimaryIdent.IdentificationStatus
-		if got := (step{status: p.Status, sub: p.SubStatus.Code, reason: codeOf(p.SubStatusReason)}).String(); "started,"+got != script {
+		if got := (step{status: p.Status, sub: int(p.SubStatus.Code), reason: codeOf(p.SubStatusReason)}).String(); "started,"+got != script {
 			t.Errorf("HTTP %q: %s", script, got)
 		}
 	}
@@ -94,7 +94,7 @@ func codeOf(c *connector.Code) int {
 	if c == nil {
 		return 0
 	}
-	return c.Code
+	return int(c.Code)
 }
 
 // TestRandomScenarios: random lifecycles are valid for every method, differ

@@ -148,10 +148,10 @@ func TestClassRules(t *testing.T) {
 				}
 				ids := map[string]bool{}
 				for _, r := range all {
-					if ids[r.RecordID] {
+					if ids[string(r.RecordID)] {
 						t.Errorf("duplicate recordId %s", r.RecordID)
 					}
-					ids[r.RecordID] = true
+					ids[string(r.RecordID)] = true
 					if want := connector.BinaryDelivered(class, m, r.Type); (r.DocumentData != "") != want {
 						t.Errorf("record %s: documentData present %v, want %v", r.Type, r.DocumentData != "", want)
 					}

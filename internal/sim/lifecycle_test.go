@@ -17,10 +17,10 @@ func statuses(ts []connector.IdentificationStatus) []string {
 	for _, t := range ts {
 		s := t.Status
 		if t.SubStatus != nil {
-			s += ":" + strconv.Itoa(t.SubStatus.Code)
+			s += ":" + strconv.Itoa(int(t.SubStatus.Code))
 		}
 		if t.SubStatusReason != nil {
-			s += ":" + strconv.Itoa(t.SubStatusReason.Code)
+			s += ":" + strconv.Itoa(int(t.SubStatusReason.Code))
 		}
 		out = append(out, s)
 	}

@@ -36,10 +36,10 @@ func statusObject(m connector.Method, st step) connector.IdentificationStatus {
 	is := connector.IdentificationStatus{Status: st.status}
 	if st.sub != 0 {
 		text, _ := connector.SubStatusText(m, st.status, st.sub)
-		is.SubStatus = &connector.Code{Code: st.sub, Description: text}
+		is.SubStatus = &connector.Code{Code: connector.Int(st.sub), Description: text}
 		if st.reason != 0 {
 			text, _ := connector.ReasonText(m, st.status, st.sub, st.reason)
-			is.SubStatusReason = &connector.Code{Code: st.reason, Description: text}
+			is.SubStatusReason = &connector.Code{Code: connector.Int(st.reason), Description: text}
 		}
 	}
 	return is
@@ -154,7 +154,7 @@ func (s *Sim) accounting(sn *snapshot) *connector.AccountingData {
 	if sn.c.partner {
 		suffix = "02"
 	}
-	return &connector.AccountingData{AccountingNumber: "1123581352" + a.code + suffix, AccountingProduct: a.product}
+	return &connector.AccountingData{AccountingNumber: connector.Text("1123581352" + a.code + suffix), AccountingProduct: a.product}
 }
 
 // gen generates the synthetic result data of one case for one response. The
@@ -182,9 +182,9 @@ func (g *gen) person() *person {
 // the client provided one, else the found value with "new".
 func field(found, provided string) *connector.Field {
 	if provided != "" {
-		return &connector.Field{Value: provided, Status: connector.FieldMatch}
+		return &connector.Field{Value: connector.Text(provided), Status: connector.FieldMatch}
 	}
-	return &connector.Field{Value: found, Status: connector.FieldNew}
+	return &connector.Field{Value: connector.Text(found), Status: connector.FieldNew}
 }
 
 func (g *gen) contactData() *connector.ContactDataResult {
@@ -263,7 +263,7 @@ func (g *gen) ident(i int) connector.IdentificationResult {
 		if class == connector.ClassGwG {
 			doc.Records = rec.docRecords(connector.RecordIDFrontSide, connector.RecordIDBackSide)
 		}
-		r.AdditionalDataEid = &connector.AdditionalDataEid{DKK: g.person().dkk}
+		r.AdditionalDataEid = &connector.AdditionalDataEid{DKK: connector.Text(g.person().dkk)}
 	case connector.MethodPhoto:
 		if class == connector.ClassMobility {
 			dl := g.drivingLicence()
@@ -360,7 +360,7 @@ func (g *gen) drivingLicence() *connector.DrivingLicenceResult {
 }
 
 func (g *gen) basicData(id *identState, res bool) *connector.AdditionalDataBasic {
-	n := id.coupons
+	n := connector.Int(id.coupons)
 	at := outTime(id.couponAt)
 	b := &connector.AdditionalDataBasic{}
 	switch g.s.caseRand(g.sn.c.id, "coupon").IntN(3) {
@@ -378,11 +378,11 @@ func (g *gen) basicData(id *identState, res bool) *connector.AdditionalDataBasic
 	class := g.sn.c.class
 	// postOffice: not included for GwG and Standard (8.6.8).
 	if class != connector.ClassGwG && class != connector.ClassStandard {
-		b.PostOffice = p.postOffice
+		b.PostOffice = connector.Text(p.postOffice)
 	}
 	b.PostOfficeStreetAddress = "Simulationsplatz 1"
-	b.PostOfficeCity = p.postal + " " + p.city
-	b.CheckoutNote = p.checkout
+	b.PostOfficeCity = connector.Text(p.postal + " " + p.city)
+	b.CheckoutNote = connector.Text(p.checkout)
 	cat := connector.IDCardReaderCheckCategory{Name: "Dokumentenpruefung", Status: "OK"}
 	if id.st.status == connector.StatusDeclined && id.st.sub == 16 {
 		cat.Status = "FAILED"
@@ -405,7 +405,7 @@ func (g *gen) videoData(id *identState) *connector.AdditionalDataVideo {
 		d.IdentificationServiceCenterVideo = "SIM Video Center " + strconv.Itoa(1+r.IntN(4))
 	}
 	if class == connector.ClassTKG {
-		d.IdentificationAgentAlias = fmt.Sprintf("SIM-Agent-%02d", 1+r.IntN(40))
+		d.IdentificationAgentAlias = connector.Text(fmt.Sprintf("SIM-Agent-%02d", 1+r.IntN(40)))
 		d.IdentReviews = []json.RawMessage{json.RawMessage(`{"reviewType":"simulated","result":"approved"}`)}
 	}
 	// Videochats are recorded for GwG only; a declined one is delivered only
@@ -432,7 +432,7 @@ type recorder struct {
 func (rc *recorder) make(belongsTo, typ string, val *validation) connector.RecordResult {
 	id := strconv.FormatUint(60000000+rc.g.sn.c.seq*64+uint64(rc.i)*12+uint64(rc.k), 10)
 	rc.k++
-	r := connector.RecordResult{RecordID: id, BelongsTo: belongsTo, Type: typ}
+	r := connector.RecordResult{RecordID: connector.Text(id), BelongsTo: belongsTo, Type: typ}
 	caseID := rc.g.sn.c.id
 	if typ == connector.RecordResultPDF || typ == connector.RecordResultData || typ == connector.RecordResultImages {
 		r.MimeType, r.FileName = "application/pdf", caseID+"_"+typ+"_"+string(rc.m)+".pdf"

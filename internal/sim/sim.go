@@ -560,10 +560,10 @@ func (s *Sim) LoadCase(cr connector.CaseResult, class connector.Class) error {
 		is := ir.IdentificationStatus
 		st := step{method: ir.IdentificationMethod, status: is.Status}
 		if is.SubStatus != nil {
-			st.sub = is.SubStatus.Code
+			st.sub = int(is.SubStatus.Code)
 		}
 		if is.SubStatusReason != nil {
-			st.reason = is.SubStatusReason.Code
+			st.reason = int(is.SubStatusReason.Code)
 		}
 		if _, ok := connector.LookupStatus(st.method, st.status); !ok {
 			return fmt.Errorf("load case: status %q does not exist for %s", st.status, st.method)

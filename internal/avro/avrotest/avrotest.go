@@ -218,6 +218,7 @@ func CaseResult() *connector.CaseResultEvent {
 		StatusType:     "final",
 		ObservedAt:     *at(101),
 		Origin:         string(connector.OriginWebhook),
+		UnmappedJSON:   s(`{"/newTopLevel":{"a":1},"/primaryIdent/additionalDataBasic/newNested":"x"}`),
 	}
 }
 
