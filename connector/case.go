@@ -1,7 +1,9 @@
 package connector
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"strings"
 )
 
 // Case status values (guide 8.3).
@@ -466,6 +468,29 @@ type RecordResult struct {
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
 	Unmapped json.RawMessage `json:",embed"`
+}
+
+// DocumentBytes decodes DocumentData, "base64 binary document data"
+// (8.6.7). The guide does not say whether the text is wrapped: it may come
+// in MIME-style lines (76 characters and CRLF, or folded with spaces or
+// tabs) and without its = padding, so ASCII whitespace is dropped and
+// missing padding accepted. Anything else that is not standard base64 is an
+// error (which names no part of the data).
+func (r *RecordResult) DocumentBytes() ([]byte, error) {
+	s := r.DocumentData
+	if strings.ContainsAny(s, " \t\r\n\f\v") {
+		s = strings.Map(func(c rune) rune {
+			switch c {
+			case ' ', '\t', '\r', '\n', '\f', '\v':
+				return -1
+			}
+			return c
+		}, s)
+	}
+	if len(s)%4 != 0 {
+		return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	return base64.StdEncoding.DecodeString(s)
 }
 
 // AdditionalDataBasic is post-office specific data (8.6.8).

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
 	"time"
 
@@ -51,7 +50,7 @@ func (p *Processor) binaryRecords(ctx context.Context, c *CaseResult, now time.T
 		if r.DocumentData == "" {
 			continue
 		}
-		data, err := base64.StdEncoding.DecodeString(r.DocumentData)
+		data, err := r.DocumentBytes()
 		if err != nil {
 			p.cfg.Logger.WarnContext(ctx, "record data is not base64; skipped", "case_id", c.CaseID, "record_id", r.RecordID)
 			continue
