@@ -17,6 +17,7 @@ import (
 type callMetrics struct {
 	requests  metric.Int64Counter
 	durations metric.Float64Histogram
+	plain     metric.Int64Counter
 }
 
 func newCallMetrics() callMetrics {
@@ -27,7 +28,15 @@ func newCallMetrics() callMetrics {
 	cm.durations, _ = m.Float64Histogram("postident_scr_request_duration_seconds",
 		metric.WithDescription("SCR-Ident API attempt latency, including body read and decryption."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+	cm.plain, _ = m.Int64Counter("postident_scr_plain_status_answers_total",
+		metric.WithDescription("Status calls answered in plain JSON although encryption is required (accepted: status answers carry no result data), by endpoint."))
 	return cm
+}
+
+func (cm callMetrics) plainStatus(ctx context.Context, endpoint string) {
+	if cm.plain != nil {
+		cm.plain.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", endpoint)))
+	}
 }
 
 func (cm callMetrics) observe(ctx context.Context, endpoint string, start time.Time, e *Error) {
