@@ -38,6 +38,9 @@ type GetOptions struct {
 func (c *Client) GetCase(ctx context.Context, caseID string, o GetOptions) (*connector.CaseResult, error) {
 	cl := &call{op: "get case", method: "GET", endpoint: "GET /cases/{caseId}", caseID: caseID,
 		path: "/cases/" + caseID, encrypt: true, limit: maxCaseBody}
+	if o.IncludeResultPDF || o.IncludeBinaryData {
+		cl.limit = maxBinaryBody
+	}
 	if o.Full {
 		cl.endpoint += "/full"
 		cl.path += "/full"
@@ -60,7 +63,7 @@ func (c *Client) GetCase(ctx context.Context, caseID string, o GetOptions) (*con
 // status list (guide chapter 9).
 func (c *Client) GetCaseStatus(ctx context.Context, caseID string, full bool) (*connector.CaseResult, error) {
 	cl := &call{op: "get case status", method: "GET", endpoint: "GET /cases/{caseId}/status", caseID: caseID,
-		path: "/cases/" + caseID + "/status", encrypt: true, limit: maxCaseBody}
+		path: "/cases/" + caseID + "/status", encrypt: true, statusOnly: true, limit: maxCaseBody}
 	if full {
 		cl.endpoint += "/full"
 		cl.path += "/full"
@@ -77,7 +80,7 @@ func (c *Client) getOne(ctx context.Context, cl *call) (*connector.CaseResult, e
 	if err != nil {
 		return nil, err
 	}
-	plain, derr := c.plaintext(resp.body)
+	plain, derr := c.open(ctx, cl, resp.body)
 	if derr != nil {
 		return nil, c.fail(cl, resp.attempts, derr)
 	}
@@ -116,7 +119,8 @@ type ListFilter struct {
 	// the second.
 	CreatedFrom, CreatedUntil, ClosedFrom, ClosedUntil time.Time
 	// MaxResults limits the number of cases (maxResults); 0 leaves it out.
-	// The guide documents it for the status lists only (7.5.2).
+	// The guide documents it for the status lists only (7.5.2):
+	// ListCases refuses a non-zero value with ErrBadRequest before sending.
 	MaxResults int
 }
 
@@ -168,13 +172,18 @@ func (c *Client) ListCases(ctx context.Context, f ListFilter, full bool) (*List,
 		cl.endpoint += "/full"
 		cl.path += "/full"
 	}
+	if f.MaxResults != 0 {
+		// What POSTIDENT would do with it is undocumented: it might cap
+		// the page silently, and X-PARTIAL-DELIVERY would not tell.
+		return nil, c.fail(cl, 0, fmt.Errorf("%w: maxResults is documented for the status lists only (guide 7.5.2); leave MaxResults at 0 for ListCases", ErrBadRequest))
+	}
 	return c.list(ctx, cl, f)
 }
 
 // ListCaseStatus lists cases with their status data only (guide 7.5.2): GET
 // /{clientId}/cases/status, or /cases/status/full with full.
 func (c *Client) ListCaseStatus(ctx context.Context, f ListFilter, full bool) (*List, error) {
-	cl := &call{op: "list case status", method: "GET", endpoint: "GET /cases/status", path: "/cases/status", encrypt: true, limit: maxListBody}
+	cl := &call{op: "list case status", method: "GET", endpoint: "GET /cases/status", path: "/cases/status", encrypt: true, statusOnly: true, limit: maxListBody}
 	if full {
 		cl.endpoint += "/full"
 		cl.path += "/full"
@@ -192,7 +201,7 @@ func (c *Client) list(ctx context.Context, cl *call, f ListFilter) (*List, error
 	if err != nil {
 		return nil, err
 	}
-	plain, derr := c.plaintext(resp.body)
+	plain, derr := c.open(ctx, cl, resp.body)
 	if derr != nil {
 		return nil, c.fail(cl, resp.attempts, derr)
 	}

@@ -13,15 +13,39 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// Response body limits. Single cases are generous because includeBinaryData
-// and includeResultPdf embed images and PDFs as base64; lists carry at most
-// 1000 cases without binary data.
+// Response caps, one per kind of answer (issue 13). An answer over its cap
+// is refused as malformed (errDecode: this one case or page is unreadable,
+// the caller parks it) and the rest of it is not read: a Content-Length
+// over the cap is refused before the body is read, and a body without one
+// is read only up to the cap. The guide gives no sizes, so the caps are set
+// from its samples and limits, far above what a genuine answer needs and
+// far below what would hurt the process (one 256 MiB cap for everything
+// peaked at 612 MB RSS in a single fetch). JWE adds a third (base64url).
 const (
-	maxCaseBody    = 256 << 20
-	maxListBody    = 64 << 20
+	// maxCaseBody is one case without binary data, /full and the status
+	// calls included. The guide's complete sample (7.4.1, every section
+	// filled) is 7.3 KB of JSON, 10 KB as JWE: 2 MiB is 200 times that,
+	// room for many identifications and the metadata of their records.
+	maxCaseBody = 2 << 20
+	// maxListBody is one page of a list call: at most 1000 cases, never
+	// with binary data (guide 7.5.1), so 32 KiB per case, three times the
+	// complete sample encrypted.
+	maxListBody = 32 << 20
+	// maxBinaryBody is one case fetched with includeBinaryData or
+	// includeResultPdf: base64 images and PDFs inside JSON inside a JWE
+	// (about 1.8 times the files' size). 64 MiB leaves about 36 MB for the
+	// files of one case, several times the handful of document images,
+	// signature, face image and result PDFs a GwG case has (guide 8.6.7;
+	// video recordings are not delivered by this API). Each file must also
+	// fit one Kafka record (KAFKA_MAX_MESSAGE_BYTES, 1 MiB by default), so
+	// a larger answer could not be published anyway.
+	maxBinaryBody = 64 << 20
+	// maxArchiveBody is the archive answer: one short CaseStatus per
+	// archived case, at most 10000 per call (guide 7.6).
 	maxArchiveBody = 16 << 20
 )
 
@@ -42,6 +66,9 @@ type Client struct {
 	bodyLimit int64
 	// metrics of every attempt, from the meter provider current at New.
 	metrics callMetrics
+	// plainStatusWarned makes the warning about plain status answers a
+	// one-time log line.
+	plainStatusWarned sync.Once
 }
 
 // New validates cfg, applies defaults and returns a Client. It makes no
@@ -60,6 +87,11 @@ func New(cfg Config) (*Client, error) {
 	if c.http == nil {
 		c.http = newHTTPClient(cfg.MaxConns)
 		c.ownClient = true
+	} else {
+		// A copy, so the caller's client keeps its own policy elsewhere.
+		hc := *c.http
+		hc.CheckRedirect = refuseRedirect
+		c.http = &hc
 	}
 	if cfg.PrivateKey != nil {
 		c.keyHeader, c.keyHashHeader, err = KeyHeaders(&cfg.PrivateKey.PublicKey, cfg.DataPassword)
@@ -85,6 +117,7 @@ func (c *Client) Close() {
 func newHTTPClient(maxConns int) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
+		CheckRedirect: refuseRedirect,
 		Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           dialer.DialContext,
@@ -100,6 +133,13 @@ func newHTTPClient(maxConns int) *http.Client {
 	}
 }
 
+// refuseRedirect makes http.Client return a 3xx answer as it is, which
+// attemptOnce turns into ErrRedirect. Following a redirect would send the
+// Basic credentials (net/http keeps Authorization when only the port or
+// scheme changes) and x-scr-key/x-scr-keyhash (always kept) to the target,
+// and accept whatever it answers as POSTIDENT's word.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // call is one logical API call; do turns it into one or more attempts.
 type call struct {
 	op       string // "get case"
@@ -111,6 +151,9 @@ type call struct {
 	body     []byte // request body (PATCH); nil for GET
 	encrypt  bool   // send the key headers
 	limit    int64  // body read limit
+	// statusOnly marks the status endpoints (guide 7.4.2, 7.5.2), whose
+	// plain JSON answers are accepted even with RequireEncryption.
+	statusOnly bool
 }
 
 // response is a successful (2xx) answer with its body read completely.
@@ -241,6 +284,9 @@ func (c *Client) attemptOnce(ctx context.Context, cl *call) (*response, *Error) 
 		e := c.fail(cl, 1, statusError(resp.StatusCode))
 		e.StatusCode = resp.StatusCode
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			e.Err = fmt.Errorf("%w (Location: %s)", e.Err, locationHint(req.URL, resp.Header.Get("Location")))
+		}
 		return nil, e
 	}
 
@@ -248,7 +294,12 @@ func (c *Client) attemptOnce(ctx context.Context, cl *call) (*response, *Error) 
 	if c.bodyLimit > 0 {
 		limit = c.bodyLimit
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if resp.ContentLength > limit {
+		// Closing the body unread drops the connection: nothing more of
+		// it is read.
+		return nil, c.fail(cl, 1, fmt.Errorf("%w: response body exceeds %d bytes (Content-Length %d)", errDecode, limit, resp.ContentLength))
+	}
+	b, err := readBody(resp.Body, resp.ContentLength, limit)
 	if err != nil {
 		return nil, c.fail(cl, 1, c.transportErr(ctx, actx, "read response body", err))
 	}
@@ -256,6 +307,40 @@ func (c *Client) attemptOnce(ctx context.Context, cl *call) (*response, *Error) 
 		return nil, c.fail(cl, 1, fmt.Errorf("%w: response body exceeds %d bytes", errDecode, limit))
 	}
 	return &response{header: resp.Header, body: b}, nil
+}
+
+// readBody reads a body of known length (at most limit, checked by the
+// caller) into one buffer of that size, and a body of unknown length up to
+// limit+1 bytes, so the caller can tell "over the limit" without reading
+// further.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length >= 0 {
+		b := make([]byte, length)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(r, limit+1))
+}
+
+// locationHint shows where a redirect pointed, for the operator fixing
+// BaseURL: scheme, host and path, resolved against the request, without
+// credentials, query or fragment, and bounded in length (the header comes
+// from whoever answered).
+func locationHint(base *url.URL, loc string) string {
+	if loc == "" {
+		return "none"
+	}
+	u, err := base.Parse(loc)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "not an http(s) URL"
+	}
+	s := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
 }
 
 // transportErr names a failed send or read, telling a per-attempt timeout

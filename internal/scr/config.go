@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,6 +68,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request. Default "postident-connector".
 	UserAgent string
+	// Logger receives the client's only log line: a one-time warning when
+	// a status call is answered in plain JSON although RequireEncryption
+	// is set. Default slog.Default() at the time of the warning.
+	Logger *slog.Logger
 }
 
 // RetryPolicy governs retries of 5xx and 429 answers, timeouts and

@@ -31,6 +31,12 @@ var (
 	// ErrNotEncrypted: a private key is configured with RequireEncryption
 	// and POSTIDENT answered with plain JSON. Never retried.
 	ErrNotEncrypted = errors.New("response is not encrypted although encryption is required")
+	// ErrRedirect: POSTIDENT (or whatever answers at BaseURL) answered with
+	// a redirect (3xx). The client follows none: following one sent the
+	// Basic credentials and the key headers to the redirect target and
+	// accepted its answer. The usual cause is a BaseURL with the wrong
+	// scheme, host or path. Never retried.
+	ErrRedirect = errors.New("redirect refused: the client follows no redirect; check BaseURL (scheme, host and path must be POSTIDENT's own, e.g. https://postident.deutschepost.de/api/scr/v1)")
 	// ErrDecrypt: the response could not be decrypted: not a compact JWE,
 	// an algorithm other than RSA-OAEP-256, encrypted for another key, or
 	// tampered with. Never retried.
@@ -104,7 +110,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether err is transient: a 5xx or 429 answer, a
 // timeout, or a connection error. 400, 401, 403, 404, decryption and
-// decoding errors, and a cancelled context are not (even when a 5xx preceded the cancellation). The client already
+// decoding errors, redirects, and a cancelled context are not (even when a
+// 5xx preceded the cancellation). The client already
 // retried retryable errors up to RetryPolicy.MaxAttempts; this tells the
 // caller whether trying again later (e.g. by redelivering a message) may
 // help.
@@ -120,7 +127,8 @@ func IsRetryable(err error) bool {
 	case errors.Is(err, errServer), errors.Is(err, errRateLimited), errors.Is(err, errTimeout):
 		return true
 	case errors.Is(err, ErrUnauthorized), errors.Is(err, ErrNotFound), errors.Is(err, ErrBadRequest),
-		errors.Is(err, ErrNotEncrypted), errors.Is(err, ErrDecrypt), errors.Is(err, errDecode):
+		errors.Is(err, ErrNotEncrypted), errors.Is(err, ErrDecrypt), errors.Is(err, errDecode),
+		errors.Is(err, ErrRedirect):
 		return false
 	case errors.Is(err, context.DeadlineExceeded):
 		return true
@@ -153,6 +161,8 @@ func statusError(code int) error {
 		return ErrBadRequest
 	case code == http.StatusTooManyRequests:
 		return errRateLimited
+	case code >= 300 && code < 400:
+		return ErrRedirect
 	case code >= 500:
 		return errServer
 	}

@@ -25,6 +25,9 @@ type callMetrics struct {
 	// labels, as member names come from the answer.
 	unknownValues metric.Int64Counter
 	unmapped      metric.Int64Counter
+	// plain counts status answers accepted in plain JSON although
+	// encryption is required.
+	plain metric.Int64Counter
 }
 
 func newCallMetrics() callMetrics {
@@ -35,6 +38,8 @@ func newCallMetrics() callMetrics {
 	cm.durations, _ = m.Float64Histogram("postident_scr_request_duration_seconds",
 		metric.WithDescription("SCR-Ident API attempt latency, including body read and decryption."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+	cm.plain, _ = m.Int64Counter("postident_scr_plain_status_answers_total",
+		metric.WithDescription("Status calls answered in plain JSON although encryption is required (accepted: status answers carry no result data), by endpoint."))
 	cm.unknownValues, _ = m.Int64Counter("postident_scr_unknown_values_total",
 		metric.WithDescription("Enumerated values the guide does not list (passed through as text), by field."))
 	cm.unmapped, _ = m.Int64Counter("postident_scr_unmapped_members_total",
@@ -53,6 +58,12 @@ func (cm callMetrics) noteCase(ctx context.Context, c *connector.CaseResult) {
 	})
 	if n := len(c.UnmappedMembers()); n > 0 {
 		cm.unmapped.Add(ctx, int64(n))
+	}
+}
+
+func (cm callMetrics) plainStatus(ctx context.Context, endpoint string) {
+	if cm.plain != nil {
+		cm.plain.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", endpoint)))
 	}
 }
 
