@@ -457,12 +457,12 @@ func init() {
 			e := catalogIndex[k]
 			if e == nil {
 				e = &catalogEntry{info: StatusInfo{
-					Method:    mt.method,
-					Status:    r.status,
-					Type:      r.typ,
+					Method:       mt.method,
+					Status:       r.status,
+					Type:         r.typ,
 					Resumable:    isResumable(r.status),
 					SwitchMethod: r.typ == StatusTypeCancelled,
-					Final:     r.status == StatusSuccess || r.status == StatusDeclined,
+					Final:        r.status == StatusSuccess || r.status == StatusDeclined,
 				}}
 				catalogIndex[k] = e
 				catalogEntries = append(catalogEntries, e)
