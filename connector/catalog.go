@@ -78,6 +78,12 @@ type StatusInfo struct {
 	// resumed by the user", i.e. started, coupon requested and incomplete;
 	// not review pending, not final, not cancelled).
 	Resumable bool
+	// SwitchMethod: this identification is over (cancelled), but the case
+	// stays in progress while another configured method remains, and the
+	// user can switch to it (guide 4.1, status cancelled). Whether one
+	// remains shows in the case status: closed when none does. See
+	// CaseResumable.
+	SwitchMethod bool
 	// Final: success or declined.
 	Final bool
 	// HasResult: result data exists for this status (success, declined). For
@@ -451,11 +457,12 @@ func init() {
 			e := catalogIndex[k]
 			if e == nil {
 				e = &catalogEntry{info: StatusInfo{
-					Method:    mt.method,
-					Status:    r.status,
-					Type:      r.typ,
-					Resumable: isResumable(r.status),
-					Final:     r.status == StatusSuccess || r.status == StatusDeclined,
+					Method:       mt.method,
+					Status:       r.status,
+					Type:         r.typ,
+					Resumable:    isResumable(r.status),
+					SwitchMethod: r.typ == StatusTypeCancelled,
+					Final:        r.status == StatusSuccess || r.status == StatusDeclined,
 				}}
 				catalogIndex[k] = e
 				catalogEntries = append(catalogEntries, e)
@@ -573,9 +580,26 @@ func StatusTypeOf(m Method, status string) StatusType {
 
 // CanResume reports whether the user can still continue or resume an
 // identification of method m in status (guide 4). False for unknown values.
+// It speaks of the identification; for the case see CaseResumable.
 func CanResume(m Method, status string) bool {
 	e := catalogIndex[catalogKey{m, status}]
 	return e != nil && e.info.Resumable
+}
+
+// CaseResumable reports whether the user can still go on with a case whose
+// primary identification of method m is in status, given the case status:
+// never once the case is closed; otherwise when the identification can be
+// resumed (CanResume), or when it was cancelled and the case stayed in
+// progress, which POSTIDENT does exactly while another configured method
+// remains to switch to (guide 4.1: "the case remains in progress allowing
+// the user to switch to the remaining identification method(s)"). This holds
+// for every method whose catalog has a cancelled status (SwitchMethod).
+func CaseResumable(m Method, status, caseStatus string) bool {
+	if caseStatus == CaseClosed {
+		return false
+	}
+	e := catalogIndex[catalogKey{m, status}]
+	return e != nil && (e.info.Resumable || e.info.SwitchMethod)
 }
 
 // ResultExpected reports whether result data exist for an identification of

@@ -31,28 +31,40 @@ func ParseClass(s string) (Class, bool) {
 
 // BinaryDelivered reports whether the bytes of a record of the given type
 // are delivered (documentData) for a class and method, per the rules of
-// guide 8.6.7 and the "Record Images" notes of chapter 4. Record metadata is
-// delivered either way; result PDFs are governed by includeResultPdf alone.
+// guide 8.6.7 and the "Result Images" columns and "Record Images" notes of
+// chapter 4. Record metadata is delivered either way; result PDFs are
+// governed by includeResultPdf alone.
 func BinaryDelivered(class Class, method Method, recordType string) bool {
 	switch recordType {
 	case RecordResultPDF, RecordResultData, RecordResultImages:
 		return true
 	case RecordUserFace:
-		// User face images only for GwG (and only in video, the method that
-		// takes them).
+		// User face images only for GwG (8.6.7; 4.5 "image with userface
+		// (only GwG)").
 		return class == ClassGwG
 	case RecordIDFrontSide, RecordIDBackSide, RecordIDSignature, RecordIDImage:
-		// AutoID and photo never hand out document images (4.1, 4.4);
-		// otherwise GwG and TKG only (TKG blackened).
-		if method == MethodAutoID || method == MethodPhoto {
+		switch method {
+		case MethodAutoID, MethodPhoto:
+			// Never handed out (4.1, 4.4 "Record Images").
 			return false
+		case MethodEID:
+			// 4.3: "images of identification document (only GwG, optional)".
+			return class == ClassGwG
 		}
+		// Basic and video: GwG and TKG (TKG blackened), 4.2, 4.5, 8.6.7.
 		return class == ClassGwG || class == ClassTKG
 	case RecordDLFrontSide, RecordDLBackSide, RecordDLImage:
 		// Driving licence images: method photo, class Mobility only.
 		return method == MethodPhoto && class == ClassMobility
 	case RecordUserSignature:
-		return class == ClassGwG || class == ClassTKG
+		// ASSUMPTION. 8.6.7 lists 'usersignature' (signature from signpad)
+		// among the method-level types but gives it no content rule. The
+		// only sentence that covers it is "In GwG cases all images will be
+		// provided", so GwG gets it. For the other classes the guide is
+		// silent; we assume it is not delivered (the privacy default of the
+		// class rules: Standard and Mobility get no images of persons, TKG
+		// no user face). Revisit when POSTIDENT documents it.
+		return class == ClassGwG
 	}
 	return false
 }

@@ -92,8 +92,9 @@ type CaseStatusChanged struct {
 	Resumable bool `avro:"resumable" json:"resumable"`
 	// Final: the identification ended in success or declined.
 	Final bool `avro:"final" json:"final"`
-	// ResultExpected: a CaseResult event follows for this state (final, and
-	// not declined for an expired case id).
+	// ResultExpected: result data exist for this state (final, and not
+	// declined for an expired case id). A CaseResult event follows every
+	// closed case either way; this says whether it carries result data.
 	ResultExpected         bool              `avro:"resultExpected" json:"resultExpected"`
 	IdentificationCreated  *time.Time        `avro:"identificationCreated" json:"identificationCreated"`
 	IdentificationModified *time.Time        `avro:"identificationModified" json:"identificationModified"`
@@ -533,8 +534,9 @@ func identStateOf(id *IdentificationResult) identState {
 	return s
 }
 
-// resumable: the user can still start the case (no identification yet) or
-// continue the primary identification, and the case is not closed.
+// resumable: the case is not closed, and the user can still start it (no
+// identification yet), continue the primary identification, or switch to
+// another method after a cancellation (CaseResumable, guide 4.1).
 func resumable(c *CaseResult, id *IdentificationResult) bool {
 	if c.CaseStatus.Status == CaseClosed {
 		return false
@@ -542,7 +544,7 @@ func resumable(c *CaseResult, id *IdentificationResult) bool {
 	if id == nil {
 		return true
 	}
-	return CanResume(id.IdentificationMethod, id.IdentificationStatus.Status)
+	return CaseResumable(id.IdentificationMethod, id.IdentificationStatus.Status, c.CaseStatus.Status)
 }
 
 // NewStatusChanged builds the status event of the case as it is now. prev is

@@ -731,3 +731,40 @@ func evDiff(path string, a, b reflect.Value) string {
 		return ""
 	}
 }
+
+// TestResumableAfterCancellationGuide4_1: guide 4.1, status cancelled: "If
+// other identification methods remain available ... the case remains in
+// progress allowing the user to switch to the remaining identification
+// method(s). If no further identification method remains, the case is closed
+// and can not be restarted." So a cancelled identification leaves the case
+// resumable exactly while the case is not closed; for every method whose
+// catalog has a cancellation (today AutoID only).
+func TestResumableAfterCancellationGuide4_1(t *testing.T) {
+	n := 0
+	for _, info := range Catalog() {
+		if info.Type != StatusTypeCancelled {
+			continue
+		}
+		n++
+		sub, reason := &Code{Code: 94}, &Code{Code: 900}
+		for _, cs := range []string{CaseInProgress, CaseClosed} {
+			ev := NewStatusChanged("1234ABCD", evCase(info.Method, info.Status, sub, reason, cs), nil, OriginWebhook, evObservedAt)
+			if want := cs != CaseClosed; ev.Resumable != want {
+				t.Errorf("%s %s, case %s: resumable = %v, want %v (guide 4.1)", info.Method, info.Status, cs, ev.Resumable, want)
+			}
+			if got := CaseResumable(info.Method, info.Status, cs); got != (cs != CaseClosed) {
+				t.Errorf("CaseResumable(%s, %s, %s) = %v", info.Method, info.Status, cs, got)
+			}
+		}
+		if !info.SwitchMethod {
+			t.Errorf("%s %s: SwitchMethod = false", info.Method, info.Status)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the catalog has no cancelled status (guide 4.1 lists one for AutoID)")
+	}
+	// Review pending leaves the case open too, but the user's part is done.
+	if CaseResumable(MethodAutoID, StatusReviewPending, CaseInProgress) {
+		t.Error("review pending is not resumable")
+	}
+}

@@ -95,3 +95,23 @@ func TestSourceMentionsNoBinaryData(t *testing.T) {
 		t.Fatal("case-result.avsc has a documentData field")
 	}
 }
+
+// TestStatusChangedFieldDocs: the field docs consumers read in a registry
+// say what the connector does. A CaseResult follows every closed case (also
+// one without result data, docs/EVENTS.md "When events are emitted"), so
+// resultExpected must not claim a CaseResult follows only when it is true;
+// and a cancelled identification leaves the case resumable while it is in
+// progress (guide 4.1).
+func TestStatusChangedFieldDocs(t *testing.T) {
+	docs := map[string]string{}
+	for _, f := range schemas.StatusChanged().(*avro.RecordSchema).Fields() {
+		docs[f.Name()] = f.Doc()
+	}
+	re := docs["resultExpected"]
+	if strings.Contains(re, "follows for this state") || !strings.Contains(re, "every closed case") {
+		t.Errorf("resultExpected doc %q: must say result data exist, and that a CaseResult follows every closed case regardless", re)
+	}
+	if r := docs["resumable"]; !strings.Contains(r, "cancelled") {
+		t.Errorf("resumable doc %q does not cover a cancelled identification of a case in progress (guide 4.1)", r)
+	}
+}

@@ -151,7 +151,7 @@ func (a *App) start(ctx context.Context) error {
 	}
 	if a.cfg.Kafka.CreateTopics {
 		if err := kafka.EnsureTopics(pctx, a.kcfg, a.topicSpecs()...); err != nil {
-			return fmt.Errorf("kafka topics: %w", err)
+			return fmt.Errorf("kafka topics: %w", explainTopics(err))
 		}
 	}
 	if a.writer, err = kafka.NewWriter(a.kcfg); err != nil {
@@ -160,6 +160,9 @@ func (a *App) start(ctx context.Context) error {
 	if a.codec, err = avro.New(avro.Config{RegistryURL: a.cfg.Registry.URL, RegistryUsername: a.cfg.Registry.Username,
 		RegistryPassword: a.cfg.Registry.Password, AutoRegister: a.cfg.Registry.AutoRegister}); err != nil {
 		return fmt.Errorf("avro: %w", err)
+	}
+	if w := keyFileWarning(a.cfg.Postident.PrivateKeyFile); w != "" && !a.devMode {
+		a.log.Warn(w)
 	}
 	if a.client, err = newSCRClient(a.cfg, a.privateKey); err != nil {
 		return err

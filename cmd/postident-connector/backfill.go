@@ -45,8 +45,8 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	checkpoint := fs.String("checkpoint", "postident-backfill.checkpoint.json", "resume file (\"\" for none)")
 	window := fs.Duration("window", 24*time.Hour, "slice of the range done and checkpointed at a time")
 	dryRun := fs.Bool("dry-run", false, "only count the cases")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags("backfill", fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	bc := connector.BackfillConfig{IncludeArchived: *includeArchived, Checkpoint: *checkpoint, Window: *window, DryRun: *dryRun}
 	var err error
@@ -91,7 +91,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := kafka.EnsureTopics(ctx, kcfg,
 			kafka.TopicSpec{Name: bc.Topics.Status, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, RetentionMs: ret},
 			kafka.TopicSpec{Name: bc.Topics.Result, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, Compact: true}); err != nil {
-			return fmt.Errorf("kafka topics: %w", err)
+			return fmt.Errorf("kafka topics: %w", explainTopics(err))
 		}
 	}
 	w, err := kafka.NewWriter(kcfg)

@@ -58,6 +58,9 @@ func cmdCheck(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("check failed")
 	}
 	report("credentials", nil, "POSTIDENT accepted the client id and credentials")
+	if w := keyFileWarning(cfg.Postident.PrivateKeyFile); w != "" {
+		fmt.Fprintf(stdout, "WARN  %-13s %s\n", "key file", w)
+	}
 	switch {
 	case cfg.Postident.PrivateKeyFile == "":
 		report("encryption", nil, "no key configured: results arrive in plain JSON (integration environments only)")

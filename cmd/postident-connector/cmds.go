@@ -62,8 +62,8 @@ func cmdCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var ids []string
 	rest := args[1:]
 	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return errUsage
+		if err := parseFlags("case", fs, rest, stdout, stderr); err != nil {
+			return err
 		}
 		rest = fs.Args()
 		if len(rest) > 0 {

@@ -107,9 +107,12 @@ type KafkaConfig struct {
 	GroupPrefix string `env:"KAFKA_GROUP_PREFIX, default=postident-connector"`
 	// Partitions of topics the connector creates; default 6.
 	Partitions int `env:"KAFKA_TOPIC_PARTITIONS, default=6"`
-	// ReplicationFactor of topics the connector creates; default 3
-	// (1 in dev mode).
-	ReplicationFactor int `env:"KAFKA_REPLICATION_FACTOR, default=3"`
+	// ReplicationFactor of topics the connector creates; default -1: the
+	// broker's default.replication.factor (CreateTopics since Kafka 2.4,
+	// KIP-464), so a single local broker works without setting anything
+	// and a production cluster uses the replication its operators chose.
+	// 1 in dev mode.
+	ReplicationFactor int `env:"KAFKA_REPLICATION_FACTOR, default=-1"`
 	// CreateTopics creates missing topics on start; default true.
 	CreateTopics bool `env:"KAFKA_CREATE_TOPICS, default=true"`
 	// Retention of the status and notification topics; default 7 days.
@@ -223,8 +226,8 @@ func loadConfigFrom(ctx context.Context, env map[string]string) (*Config, error)
 
 func loadConfig(ctx context.Context, l envconfig.Lookuper, errsp *[]error) (*Config, error) {
 	var cfg Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: l}); err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
+	if err := processEnv(ctx, &cfg, l); err != nil {
+		return nil, err
 	}
 	if len(*errsp) > 0 {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(*errsp...))
@@ -308,6 +311,9 @@ func (c *Config) Validate(devMode bool) error {
 	}
 	if (c.Webhook.TLSCertFile == "") != (c.Webhook.TLSKeyFile == "") {
 		add("WEBHOOK_TLS_CERT_FILE and WEBHOOK_TLS_KEY_FILE go together")
+	}
+	if c.Kafka.ReplicationFactor < -1 || c.Kafka.ReplicationFactor == 0 || c.Kafka.ReplicationFactor > 32767 {
+		add("KAFKA_REPLICATION_FACTOR must be -1 (the broker's default.replication.factor) or a number of replicas from 1 to the number of brokers")
 	}
 	if c.ReconcileInterval < time.Second {
 		add("RECONCILE_INTERVAL must be at least 1s")

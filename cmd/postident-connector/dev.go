@@ -44,8 +44,8 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	simAddr := fs.String("sim-addr", "127.0.0.1:8090", "simulator listen address (a free port is used if taken)")
 	quiet := fs.Bool("quiet", false, "do not print the live view of events")
 	logLevel := fs.String("log-level", "warn", "log level of the connector in dev mode")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags("dev", fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	log, err := telemetry.NewLogger(stderr, "text", *logLevel)
 	if err != nil {

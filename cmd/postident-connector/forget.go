@@ -18,8 +18,8 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("forget", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "read case ids from this file, one a line (# comments allowed)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags("forget", fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	ids := fs.Args()
 	if *file != "" {

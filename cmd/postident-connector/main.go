@@ -60,6 +60,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil // help is success
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Subcommands without flags of their own answer -h/--help here; the
+	// others in parseFlags, with their flags listed.
+	switch args[0] {
+	case "run", "check", "schemas", "version":
+		if wantsHelp(args[1:]) {
+			printUsage(stdout, args[0], nil)
+			return errHelp
+		}
+	case "case":
+		if len(args) < 2 || args[1] != "get" {
+			if wantsHelp(args[1:]) {
+				printUsage(stdout, "case", nil)
+				return errHelp
+			}
+		}
+	}
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, stderr)

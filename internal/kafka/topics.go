@@ -23,8 +23,8 @@ type TopicSpec struct {
 	// Partitions is the partition count for a new topic. Default (0): the
 	// broker's num.partitions.
 	Partitions int
-	// ReplicationFactor for a new topic. Default (0): the broker's
-	// default.replication.factor.
+	// ReplicationFactor for a new topic. Default (0), or -1: the broker's
+	// default.replication.factor (CreateTopics v4+, KIP-464, Kafka 2.4+).
 	ReplicationFactor int
 	// Compact selects cleanup.policy=compact (latest value per key, tombstones
 	// delete); otherwise cleanup.policy=delete.
@@ -75,7 +75,7 @@ func (s TopicSpec) validate() error {
 	if s.Partitions < 0 {
 		return fmt.Errorf("kafka: topic %s: partitions %d is negative", s.Name, s.Partitions)
 	}
-	if s.ReplicationFactor < 0 || s.ReplicationFactor > 32767 {
+	if s.ReplicationFactor < -1 || s.ReplicationFactor > 32767 {
 		return fmt.Errorf("kafka: topic %s: replication factor %d out of range", s.Name, s.ReplicationFactor)
 	}
 	return nil
@@ -269,6 +269,8 @@ func EnsureTopics(ctx context.Context, cfg Config, specs ...TopicSpec) error {
 			case errors.Is(err, kafkago.TopicAlreadyExists):
 				// Another replica won the race: verify what it created.
 				check = append(check, specByName(specs, tc.Topic))
+			case errors.Is(err, kafkago.InvalidReplicationFactor):
+				errs = append(errs, &ReplicationFactorError{Topic: tc.Topic, Requested: tc.ReplicationFactor, Brokers: len(md.Brokers), Err: err})
 			default:
 				errs = append(errs, fmt.Errorf("kafka: create topic %s: %w", tc.Topic, err))
 			}
@@ -291,6 +293,29 @@ func specByName(specs []TopicSpec, name string) TopicSpec {
 	}
 	return TopicSpec{Name: name}
 }
+
+// ReplicationFactorError is a topic the broker refused to create with
+// "[38] Invalid Replication Factor": more replicas than brokers, or (with -1)
+// a default.replication.factor the cluster cannot hold. It says how many
+// brokers the cluster reported, so the caller can say what to set.
+type ReplicationFactorError struct {
+	Topic string
+	// Requested is the factor asked for; -1 is the broker's default.
+	Requested int
+	// Brokers is the number of brokers in the metadata answer.
+	Brokers int
+	Err     error
+}
+
+func (e *ReplicationFactorError) Error() string {
+	asked := strconv.Itoa(e.Requested)
+	if e.Requested < 0 {
+		asked = "the broker's default.replication.factor"
+	}
+	return fmt.Sprintf("kafka: create topic %s: %v (replication factor %s; the cluster has %d broker(s))", e.Topic, e.Err, asked, e.Brokers)
+}
+
+func (e *ReplicationFactorError) Unwrap() error { return e.Err }
 
 // orDefault maps "unset" to -1, which CreateTopics v4+ reads as "use the
 // broker default" (KIP-464).

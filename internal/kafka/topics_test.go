@@ -167,3 +167,42 @@ func TestPing(t *testing.T) {
 		t.Fatal("Ping with no brokers succeeded")
 	}
 }
+
+// TestEnsureTopicsBrokerDefaultReplication: ReplicationFactor -1 (and 0)
+// asks for the broker's default.replication.factor (CreateTopics v4+,
+// KIP-464), on kfake and on a real Kafka 4.x; the cleanup.policy check of an
+// existing topic still runs for such specs. A factor the cluster cannot hold
+// says how many brokers there are.
+func TestEnsureTopicsBrokerDefaultReplication(t *testing.T) {
+	ctx := kafkatest.Context(t, 60*time.Second)
+	cfg := testConfig(t)
+	name := newTopic(t, ctx, cfg, TopicSpec{Name: "rf-default", Partitions: 1, ReplicationFactor: -1, Compact: true})
+	info, err := DescribeTopic(ctx, cfg, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.ReplicationFactor < 1 || info.Configs["cleanup.policy"] != "compact" {
+		t.Fatalf("created with -1: replication %d, cleanup.policy %q", info.ReplicationFactor, info.Configs["cleanup.policy"])
+	}
+	if err := EnsureTopics(ctx, cfg, TopicSpec{Name: name, ReplicationFactor: -1, Compact: true}); err != nil {
+		t.Fatalf("existing topic, same spec: %v", err)
+	}
+	if err := EnsureTopics(ctx, cfg, TopicSpec{Name: name, ReplicationFactor: -1}); !errors.Is(err, ErrTopicConfig) {
+		t.Fatalf("existing compacted topic as delete: %v, want ErrTopicConfig", err)
+	}
+	if err := EnsureTopics(ctx, cfg, TopicSpec{Name: "t", ReplicationFactor: -2}); err == nil {
+		t.Fatal("replication factor -2 accepted")
+	}
+
+	refused := kafkatest.TopicName(t, "rf-refused")
+	deleteAtCleanup(t, cfg, refused)
+	err = EnsureTopics(ctx, cfg, TopicSpec{Name: refused, Partitions: 1, ReplicationFactor: 40})
+	var rfe *ReplicationFactorError
+	if !errors.As(err, &rfe) || !errors.Is(err, kafkago.InvalidReplicationFactor) {
+		t.Fatalf("EnsureTopics(rf 40) = %v, want a ReplicationFactorError wrapping InvalidReplicationFactor", err)
+	}
+	if rfe.Topic != refused || rfe.Requested != 40 || rfe.Brokers < 1 || !strings.Contains(err.Error(), "broker") {
+		t.Errorf("ReplicationFactorError %+v: %v", rfe, err)
+	}
+	t.Logf("refusal: %v", err)
+}
