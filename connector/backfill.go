@@ -33,6 +33,10 @@ type BackfillConfig struct {
 	Checkpoint string
 	// DryRun only counts the cases.
 	DryRun bool
+	// Forgotten, when set, reports the cases erased with `forget` (State.
+	// Forgotten of the loaded state topic): they are skipped, never
+	// re-emitted.
+	Forgotten func(caseID string) bool
 	// Progress, when set, is called after every page.
 	Progress func(BackfillProgress)
 	Now      func() time.Time
@@ -42,6 +46,7 @@ type BackfillConfig struct {
 type BackfillProgress struct {
 	Done, Total int
 	Events      int
+	Forgotten   int // cases skipped because they were erased with forget
 	Rate        float64       // cases per second
 	ETA         time.Duration // 0 when unknown
 	WindowEnd   time.Time
@@ -57,7 +62,8 @@ type checkpoint struct {
 // Backfill re-lists a created-date range from POSTIDENT and re-emits, for
 // every case, the status event of its current state and (once closed) its
 // result, with the same deterministic ids the processor gave them and the
-// origin "backfill". It writes no processor state. Each page is published
+// origin "backfill", except for the cases cfg.Forgotten reports erased. It
+// writes no processor state. Each page is published
 // whole: a cancelled backfill stops between pages, never inside one.
 func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher, codec Codec) (BackfillProgress, error) {
 	var prog BackfillProgress
@@ -118,6 +124,10 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 			}
 			var out []Message
 			for i := range cases {
+				if cfg.Forgotten != nil && cfg.Forgotten(cases[i].CaseID) {
+					prog.Forgotten++
+					continue
+				}
 				oc, err := p.diff(ctx, &cases[i], memo{}, false, OriginBackfill, nil)
 				if err != nil {
 					return err

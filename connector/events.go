@@ -458,6 +458,9 @@ type CaseState struct {
 	LastStatusEventID   string     `avro:"lastStatusEventId" json:"lastStatusEventId"`
 	ResultEventID       *string    `avro:"resultEventId" json:"resultEventId"`
 	UpdatedAt           time.Time  `avro:"updatedAt" json:"updatedAt"`
+	// ForgottenAt marks a case erased by `forget`: the processor, the
+	// reconciler and backfills never write it again.
+	ForgottenAt *time.Time `avro:"forgottenAt" json:"forgottenAt,omitempty"`
 }
 
 // SameIdentState reports whether snap shows the state s recorded: the same

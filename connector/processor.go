@@ -72,7 +72,10 @@ type ProcessorConfig struct {
 	// IncludeBinaryData or IncludeResultPDF: lists carry no binaries and
 	// partner accounts may not read them.
 	Coalesce CoalesceConfig
-	Logger   *slog.Logger
+	// Expiry removes state entries of cases POSTIDENT has deleted (see
+	// ExpiryConfig); it runs only with a Subscriber that is an Ownership.
+	Expiry ExpiryConfig
+	Logger *slog.Logger
 	Now      func() time.Time
 }
 
@@ -177,7 +180,7 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 	if p.tooLarge, err = m.Int64Counter("postident_records_too_large_total", metric.WithDescription("Binary records (images, PDFs) skipped because they exceed the broker's message size.")); err != nil {
 		return nil, err
 	}
-	if p.skipped, err = m.Int64Counter("postident_processor_skipped_total", metric.WithDescription("Notifications that needed no fetch because the state was unchanged.")); err != nil {
+	if p.skipped, err = m.Int64Counter("postident_processor_skipped_total", metric.WithDescription("Notifications that needed no fetch, by reason: unchanged (the state was already emitted) or forgotten (the case was erased with forget).")); err != nil {
 		return nil, err
 	}
 	if p.lists, err = m.Int64Counter("postident_processor_list_calls_total", metric.WithDescription("List calls the processor made to fetch closed cases in bulk, by list (status or data); each is one decryption.")); err != nil {
@@ -232,6 +235,8 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 			p.commit(ctx, sub, batch)
 		}
 	}()
+	stopExpiry := p.startExpiry(ctx, sub) // expire.go
+	defer stopExpiry()
 	defer func() {
 		close(commits)
 		<-committed
@@ -435,16 +440,19 @@ func (p *Processor) needsFetch(w *caseWork) (prev memo, tracked, need bool) {
 	if !tracked {
 		return prev, false, true
 	}
+	if prev.forgotten() {
+		return prev, true, false // erased on request: never written again
+	}
 	// Closed is terminal (guide 8.3): once its result is out (or, for a
 	// partner, its final status), later notifications of the case change
 	// nothing and need no decryption.
-	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result || p.cfg.PartnerMode) {
+	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result() || p.cfg.PartnerMode) {
 		return prev, true, false
 	}
 	// A reconcile snapshot equal to what was emitted needs no fetch.
 	if allSnapshots(w.notes) {
 		k := keyOfSnapshot(w.notes[len(w.notes)-1].Snapshot)
-		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result || p.cfg.PartnerMode) {
+		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result() || p.cfg.PartnerMode) {
 			return prev, true, false
 		}
 	}
@@ -477,7 +485,7 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 
 	prev, tracked, need := p.needsFetch(w)
 	if !need {
-		p.skipped.Add(ctx, int64(len(w.notes)))
+		p.skipped.Add(ctx, int64(len(w.notes)), p.skipAttr(prev))
 		return outcome{}, nil
 	}
 
@@ -544,7 +552,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 	changed := !tracked || prev.fp != fp
 	var statusID string
 	var resultID *string
-	if tracked && prev.result {
+	if tracked && prev.result() {
 		id := ResultEventID(p.cfg.ClientID, c.CaseID, key)
 		resultID = &id
 	}
@@ -566,7 +574,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		statusID = StatusEventID(p.cfg.ClientID, c.CaseID, key)
 	}
 
-	resultDone := tracked && prev.result
+	resultDone := tracked && prev.result()
 	if !p.cfg.PartnerMode && !resultDone && c.CaseStatus.Status == CaseClosed {
 		ev, err := NewCaseResultEvent(p.cfg.ClientID, c, origin, now)
 		if err != nil {
@@ -584,7 +592,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		p.events.Add(ctx, 1, p.eventAttr("result", origin))
 	}
 
-	if !changed && resultDone == (tracked && prev.result) {
+	if !changed && resultDone == (tracked && prev.result()) {
 		return oc, nil // nothing new: no state write either
 	}
 	st := StateAfter(c, statusID, resultID, now)
@@ -593,7 +601,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		return oc, err
 	}
 	oc.out = append(oc.out, m)
-	oc.memo = memoOf(key, resultDone)
+	oc.memo = memoOf(key, resultDone, now)
 	oc.keep = true
 	return oc, nil
 }

@@ -3,24 +3,52 @@ package connector
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"math"
 	"sync"
 	"time"
 )
 
 // memo is what the processor remembers of one case: a fingerprint of the
 // identification state it last emitted, whether the case's result went out,
-// and the previous state in small codes for the next event's "previous"
-// field. It is kept small on purpose (24 bytes) because the processor holds
-// one per tracked case in memory.
+// the previous state in small codes for the next event's "previous" field,
+// when the case last changed (for expiry) and whether it was forgotten on
+// request. It is kept small on purpose (24 bytes with padding) because the
+// processor holds one per tracked case in memory.
 type memo struct {
 	fp         uint64
+	changed    uint32 // seconds since memoEpoch of the last state record
 	sub        uint16
 	reason     uint16
 	method     uint8
 	status     uint8
 	caseStatus uint8
-	result     bool
+	flags      uint8 // memoResult | memoForgotten
 }
+
+const (
+	memoResult    = 1 << iota // the case's result went out
+	memoForgotten             // erased by `forget`: never written again
+)
+
+// memoEpoch is the zero of memo.changed: seconds in a uint32 from 2020 last
+// until 2156, and no POSTIDENT case predates 2020.
+var memoEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// secondsOf converts t to memo.changed; times before the epoch (a state
+// record without a usable updatedAt) count as the epoch, the oldest.
+func secondsOf(t time.Time) uint32 {
+	d := t.Sub(memoEpoch)
+	switch {
+	case d <= 0:
+		return 0
+	case d >= time.Duration(math.MaxUint32)*time.Second:
+		return math.MaxUint32
+	}
+	return uint32(d / time.Second)
+}
+
+func (m memo) result() bool    { return m.flags&memoResult != 0 }
+func (m memo) forgotten() bool { return m.flags&memoForgotten != 0 }
 
 // Small code tables for memo. Index 0 means "none or unknown".
 var (
@@ -76,16 +104,20 @@ func fingerprint(k IdentKey) uint64 {
 	return h.Sum64()
 }
 
-func memoOf(k IdentKey, resultDone bool) memo {
-	return memo{
+func memoOf(k IdentKey, resultDone bool, changed time.Time) memo {
+	m := memo{
 		fp:         fingerprint(k),
+		changed:    secondsOf(changed),
 		sub:        uint16(k.SubStatus),
 		reason:     uint16(k.Reason),
 		method:     codeOf(memoMethods, k.Method),
 		status:     codeOf(memoStatuses, k.Status),
 		caseStatus: codeOf(memoCaseStatus, k.CaseStatus),
-		result:     resultDone,
 	}
+	if resultDone {
+		m.flags |= memoResult
+	}
+	return m
 }
 
 // previous rebuilds the CaseState the memo stands for, as far as needed to
@@ -158,15 +190,22 @@ type State struct {
 func NewState() *State { return &State{cases: make(map[string]memo)} }
 
 // Apply records a CaseState read from the state topic; a nil state (a
-// tombstone) forgets the case.
+// tombstone) forgets the case. A state with ForgottenAt set marks the case
+// as erased: it is never written again until the marker expires.
 func (s *State) Apply(caseID string, st *CaseState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if st == nil {
+		s.mu.Lock()
 		delete(s.cases, caseID)
+		s.mu.Unlock()
 		return
 	}
-	s.cases[caseID] = memoOf(identKeyOfState(st), st.ResultEventID != nil)
+	m := memoOf(identKeyOfState(st), st.ResultEventID != nil, st.UpdatedAt)
+	if st.ForgottenAt != nil {
+		m.flags |= memoForgotten
+	}
+	s.mu.Lock()
+	s.cases[caseID] = m
+	s.mu.Unlock()
 }
 
 // Len is the number of tracked cases.
@@ -196,5 +235,51 @@ func (s *State) Seen(caseID string, k IdentKey) (same, resultDone bool) {
 	if !ok {
 		return false, false
 	}
-	return m.fp == fingerprint(k), m.result
+	return m.fp == fingerprint(k), m.result()
+}
+
+// Forgotten reports whether the case was erased with `forget`: nothing may
+// be written for it again.
+func (s *State) Forgotten(caseID string) bool {
+	m, ok := s.get(caseID)
+	return ok && m.forgotten()
+}
+
+// LastChange returns when the case's state was last recorded (to the
+// second), and whether the case is tracked.
+func (s *State) LastChange(caseID string) (time.Time, bool) {
+	m, ok := s.get(caseID)
+	if !ok {
+		return time.Time{}, false
+	}
+	return memoEpoch.Add(time.Duration(m.changed) * time.Second), true
+}
+
+// expirable returns the tracked cases whose last change is before cutoff
+// and that keep(caseID) accepts, at most limit of them.
+func (s *State) expirable(cutoff time.Time, keep func(string) bool, limit int) []string {
+	c := secondsOf(cutoff)
+	var out []string
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for id, m := range s.cases {
+		if m.changed < c && keep(id) {
+			out = append(out, id)
+			if len(out) >= limit {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// expire drops caseID if its last change is still before cutoff (a state
+// record written meanwhile keeps it).
+func (s *State) expire(caseID string, cutoff time.Time) {
+	c := secondsOf(cutoff)
+	s.mu.Lock()
+	if m, ok := s.cases[caseID]; ok && m.changed < c {
+		delete(s.cases, caseID)
+	}
+	s.mu.Unlock()
 }

@@ -154,6 +154,11 @@ func (a *App) start(ctx context.Context) error {
 			return fmt.Errorf("kafka topics: %w", explainTopics(err))
 		}
 	}
+	if a.cfg.hasRole("processor") {
+		if err := checkPartitionAlignment(pctx, a.kcfg, a.cfg.Topics.Notifications, a.cfg.Topics.State); err != nil {
+			return err
+		}
+	}
 	if a.writer, err = kafka.NewWriter(a.kcfg); err != nil {
 		return fmt.Errorf("kafka writer: %w", err)
 	}
@@ -200,7 +205,7 @@ func (a *App) topicSpecs() []kafka.TopicSpec {
 	t := a.cfg.Topics
 	specs := []kafka.TopicSpec{
 		{Name: t.Status, Partitions: k.Partitions, ReplicationFactor: rf, RetentionMs: ret},
-		{Name: t.Result, Partitions: k.Partitions, ReplicationFactor: rf, Compact: true},
+		resultTopicSpec(a.cfg, t.Result),
 		{Name: t.Notifications, Partitions: k.Partitions, ReplicationFactor: rf, RetentionMs: ret},
 		{Name: t.State, Partitions: k.Partitions, ReplicationFactor: rf, Compact: true},
 		{Name: t.Lease, Partitions: 1, ReplicationFactor: rf, RetentionMs: ret},
@@ -278,6 +283,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log,
 				IncludeBinaryData: a.cfg.Postident.IncludeBinaryData, IncludeResultPDF: a.cfg.Postident.IncludeResultPDF,
 				MaxRecordBytes: a.cfg.recordsMaxBytes(),
+				Expiry:         connector.ExpiryConfig{Retention: a.cfg.ReconcileLookback, Margin: a.cfg.StateExpiryMargin},
 				Coalesce:       connector.CoalesceConfig{Enabled: a.cfg.ProcessorCoalesce, Cache: a.cfg.ProcessorCoalesceCache}}, a.src, a.writer, a.codec, a.state)
 			if err != nil {
 				return err

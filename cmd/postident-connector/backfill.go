@@ -90,7 +90,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		ret := cfg.Kafka.Retention.Milliseconds()
 		if err := kafka.EnsureTopics(ctx, kcfg,
 			kafka.TopicSpec{Name: bc.Topics.Status, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, RetentionMs: ret},
-			kafka.TopicSpec{Name: bc.Topics.Result, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, Compact: true}); err != nil {
+			resultTopicSpec(cfg, bc.Topics.Result)); err != nil {
 			return fmt.Errorf("kafka topics: %w", explainTopics(err))
 		}
 	}
@@ -102,6 +102,15 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username, RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
 	if err != nil {
 		return err
+	}
+	if !bc.DryRun {
+		// Cases erased with `forget` are never re-emitted: read their
+		// markers from the state topic first.
+		st, _, err := readStateTopic(ctx, kcfg, cfg.Topics.State, codec, slog.Default())
+		if err != nil {
+			return fmt.Errorf("backfill needs the forget markers of the state topic (run the connector once to create it, or set TOPIC_STATE): %w", err)
+		}
+		bc.Forgotten = st.Forgotten
 	}
 	bc.Progress = progressPrinter(stderr)
 	prog, err := connector.Backfill(ctx, bc, scr.NewSource(client), w, codec)
@@ -119,7 +128,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if bc.Checkpoint != "" {
 		_ = os.Remove(bc.Checkpoint)
 	}
-	fmt.Fprintf(stdout, "backfill done: %d cases, %d events\n", prog.Done, prog.Events)
+	fmt.Fprintf(stdout, "backfill done: %d cases, %d events, %d forgotten cases skipped\n", prog.Done, prog.Events, prog.Forgotten)
 	return nil
 }
 

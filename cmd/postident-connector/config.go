@@ -37,6 +37,10 @@ type Config struct {
 	// ReconcileLookback is how far back (by creation date) the reconciler
 	// lists; default 150 days (3600h), POSTIDENT's longest retention.
 	ReconcileLookback time.Duration `env:"RECONCILE_LOOKBACK, default=3600h"`
+	// StateExpiryMargin is added to RECONCILE_LOOKBACK (POSTIDENT's
+	// retention) before a state entry whose case did not change for that
+	// long is expired with a tombstone; default 30 days (720h).
+	StateExpiryMargin time.Duration `env:"STATE_EXPIRY_MARGIN, default=720h"`
 	// ArchiveEnabled turns the archiver role on; default true.
 	ArchiveEnabled bool `env:"ARCHIVE_ENABLED, default=true"`
 	// ArchiveSourceTopic, when set, makes the archiver wait for downstream
@@ -117,6 +121,10 @@ type KafkaConfig struct {
 	CreateTopics bool `env:"KAFKA_CREATE_TOPICS, default=true"`
 	// Retention of the status and notification topics; default 7 days.
 	Retention time.Duration `env:"KAFKA_RETENTION, default=168h"`
+	// ResultRetention, when set, gives a result topic the connector creates
+	// cleanup.policy=compact,delete with this retention.ms; default none
+	// (compacted, kept for replays).
+	ResultRetention time.Duration `env:"KAFKA_RESULT_RETENTION, default=0s"`
 	// RecordsRetention of the binary records topic (delete policy: several
 	// files share a caseId key, so it cannot be compacted); default 7 days.
 	RecordsRetention time.Duration `env:"KAFKA_RECORDS_RETENTION, default=168h"`
@@ -317,6 +325,12 @@ func (c *Config) Validate(devMode bool) error {
 	}
 	if c.ReconcileInterval < time.Second {
 		add("RECONCILE_INTERVAL must be at least 1s")
+	}
+	if c.StateExpiryMargin < time.Hour {
+		add("STATE_EXPIRY_MARGIN must be at least 1h (default 720h): it is added to RECONCILE_LOOKBACK before an unchanged case's state expires")
+	}
+	if c.Kafka.ResultRetention < 0 {
+		add("KAFKA_RESULT_RETENTION must be 0 (compacted, kept for replays) or a positive duration such as 2160h")
 	}
 	return errors.Join(errs...)
 }

@@ -8,12 +8,17 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
-// cmdForget writes tombstones for each case id on the compacted topics that
-// hold personal data (result and state), for erasure requests. Once
-// the log cleaner has compacted the topics, no value for the case remains.
+// cmdForget erases cases on request: it tombstones each case's result (the
+// compacted topic that holds personal data) and writes a forget marker as
+// its state (connector.ForgetMarker: the case id and the time, nothing
+// personal). Once the log cleaner has compacted the result topic, no value
+// for the case remains; the marker keeps the processor, the reconciler and
+// backfills from writing it again, until POSTIDENT's retention has passed
+// and the marker expires like any state entry.
 func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("forget", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -41,12 +46,16 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
+		RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
+	if err != nil {
+		return err
+	}
 	w, err := kafka.NewWriter(kcfg)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	topics := []string{cfg.Topics.Result, cfg.Topics.State}
 	failed := 0
 	for _, id := range ids {
 		if !connector.ValidCaseID(id) {
@@ -54,17 +63,25 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "%s\tskipped: not a POSTIDENT case id\n", id)
 			continue
 		}
-		msgs := make([]connector.Message, 0, len(topics))
 		now := time.Now()
-		for _, t := range topics {
-			msgs = append(msgs, connector.Message{Topic: t, Key: []byte(id), Value: nil, Time: now})
+		marker, err := codec.Encode(ctx, cfg.Topics.State, connector.ForgetMarker(id, now))
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
+			continue
+		}
+		// The marker first: should the tombstone fail, a rerun finishes the
+		// job and nothing writes the result meanwhile.
+		msgs := []connector.Message{
+			{Topic: cfg.Topics.State, Key: []byte(id), Value: marker, Time: now},
+			{Topic: cfg.Topics.Result, Key: []byte(id), Value: nil, Time: now},
 		}
 		if err := w.Publish(ctx, msgs...); err != nil {
 			failed++
 			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s\ttombstoned on %s, %s\n", id, topics[0], topics[1])
+		fmt.Fprintf(stdout, "%s\ttombstoned on %s, forget marker on %s\n", id, cfg.Topics.Result, cfg.Topics.State)
 	}
 	if failed > 0 {
 		return fmt.Errorf("forget: %d of %d case ids failed", failed, len(ids))
