@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -50,6 +49,9 @@ type App struct {
 	client *scr.Client
 	src    connector.Source
 	state  *connector.State
+	// sub is the processor's consumer group member; it follows the state
+	// topic and implements connector.Ownership.
+	sub *kafka.GroupSubscriber
 
 	adminSrv   *http.Server
 	webhookSrv *http.Server
@@ -237,31 +239,49 @@ func newSCRClient(cfg *Config, key *rsa.PrivateKey) (*scr.Client, error) {
 	return c, nil
 }
 
-// loadState reads the compacted state topic to its end before the processor
-// starts, so that restarts do not re-emit.
+// loadState starts the processor's group subscriber, which follows the
+// compacted state topic for as long as the processor runs (so that a
+// partition moving here is handled with the state its previous owner
+// wrote), and waits until it has read the topic to its end before the
+// processor starts, so that restarts do not re-emit.
 func (a *App) loadState(ctx context.Context) error {
 	start := time.Now()
 	a.state = connector.NewState()
-	var n atomic.Int64 // fn runs concurrently for different partitions
-	err := kafka.ReadAll(ctx, a.kcfg, a.cfg.Topics.State, func(m connector.Message) error {
-		n.Add(1)
-		if m.Value == nil {
-			a.state.Apply(string(m.Key), nil)
-			return nil
-		}
-		var st connector.CaseState
-		if err := a.codec.Decode(ctx, m.Value, &st); err != nil {
-			a.log.Warn("skipping undecodable state record", "partition", m.Partition, "offset", m.Offset, "err", err)
-			return nil
-		}
-		a.state.Apply(string(m.Key), &st)
-		return nil
-	}, kafka.ConcurrentPartitions())
+	sub, err := kafka.NewGroupSubscriber(kafka.GroupConfig{Config: a.kcfg, GroupID: a.cfg.Kafka.GroupPrefix + ".processor",
+		Topic: a.cfg.Topics.Notifications, StateTopic: a.cfg.Topics.State, Apply: a.applyState, OwnWrite: ownStateWrite})
 	if err != nil {
-		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, err)
+		return err
 	}
-	a.log.Info("state loaded", "records", n.Load(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
+	select {
+	case <-sub.Ready():
+	case <-ctx.Done():
+		_ = sub.Close()
+		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, ctx.Err())
+	}
+	a.sub = sub
+	a.log.Info("state loaded", "records", sub.StateRecords(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// applyState applies one record of the state topic; the subscriber calls it
+// for every record, in offset order per partition, for as long as it runs.
+func (a *App) applyState(m connector.Message) {
+	if m.Value == nil {
+		a.state.Apply(string(m.Key), nil)
+		return
+	}
+	var st connector.CaseState
+	if err := a.codec.Decode(context.Background(), m.Value, &st); err != nil {
+		a.log.Warn("skipping undecodable state record", "partition", m.Partition, "offset", m.Offset, "err", err)
+		return
+	}
+	a.state.Apply(string(m.Key), &st)
+}
+
+// ownStateWrite reports whether a state record was written by a processor
+// (which put it in its memory before writing it).
+func ownStateWrite(m connector.Message) bool {
+	return m.Value != nil && string(m.Header(connector.HeaderType)) == connector.TypeCaseState
 }
 
 // startRoles starts processor, reconciler and archiver goroutines. A fatal
@@ -273,11 +293,8 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 	topics := a.cfg.topics()
 	if a.cfg.hasRole("processor") {
 		a.goRole("processor", func() error {
-			r, err := kafka.NewReader(kafka.ReaderConfig{Config: a.kcfg, GroupID: a.cfg.Kafka.GroupPrefix + ".processor", Topic: topics.Notifications})
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+			r := a.sub
+			defer r.Close() // leaves the group at once
 			a.observeLag("processor", r)
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,
 				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log,
@@ -335,7 +352,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 }
 
 // observeLag exports the reader's consumer lag as postident_consumer_lag.
-func (a *App) observeLag(role string, r *kafka.Reader) {
+func (a *App) observeLag(role string, r interface{ Lag() int64 }) {
 	group := attribute.String("group", a.cfg.Kafka.GroupPrefix+"."+role)
 	_, err := otel.Meter("github.com/postident-connector/postident-connector/cmd/postident-connector").Int64ObservableGauge("postident_consumer_lag",
 		metric.WithDescription("Messages behind the end of the topic, per consumer group (this replica's partitions)."),
@@ -442,6 +459,13 @@ func (a *App) Close() error {
 				_ = a.hook.Drain(ctx)
 			}
 		}
+		if a.sub != nil {
+			// Graceful handover: the batch in hand is finished and
+			// committed before the processor stops and the group is left.
+			if err := a.sub.Drain(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if a.rolesCancel != nil {
 			a.rolesCancel()
 		}
@@ -451,6 +475,9 @@ func (a *App) Close() error {
 		case <-done:
 		case <-ctx.Done():
 			errs = append(errs, errors.New("roles did not stop in time"))
+		}
+		if a.sub != nil {
+			_ = a.sub.Close()
 		}
 		if a.writer != nil {
 			if err := a.writer.Close(); err != nil {

@@ -1,0 +1,558 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"github.com/postident-connector/postident-connector/connector"
+)
+
+// GroupConfig configures a GroupSubscriber. Zero durations take the defaults
+// named in the comments.
+type GroupConfig struct {
+	Config
+	// GroupID is the consumer group; Topic the topic it consumes
+	// (notifications). Required.
+	GroupID string
+	Topic   string
+	// StateTopic is followed from its start by every replica; Apply receives
+	// each of its records, in offset order per partition (a tombstone has a
+	// nil Value). Required.
+	StateTopic string
+	Apply      func(connector.Message)
+	// OwnWrite reports whether a state record was written by this replica's
+	// own processor, which put it in memory before the record was even
+	// acknowledged. Such records of a partition this replica owns are not
+	// applied again while it owns it: the follower reads a moment behind,
+	// and re-applying an older write of a case over a newer one would make
+	// the next notification of the case look new. Nil: everything is applied.
+	OwnWrite func(connector.Message) bool
+	// HeartbeatInterval, SessionTimeout and RebalanceTimeout tune group
+	// membership. Defaults 1s, 6s, 10s: a replica that crashes is replaced
+	// after 6s (the smallest session Kafka accepts by default,
+	// group.min.session.timeout.ms); a rebalance is noticed within a second
+	// by every member, and a member that does not rejoin within 10s is
+	// dropped from the new generation.
+	HeartbeatInterval time.Duration
+	SessionTimeout    time.Duration
+	RebalanceTimeout  time.Duration
+	// HandoverTimeout bounds how long a member that loses its partitions
+	// waits for the records it handed out to be committed before it
+	// rejoins. Default 5s, below SessionTimeout and RebalanceTimeout so the
+	// member is never dropped for waiting.
+	HandoverTimeout time.Duration
+	// MaxWait is how long a fetch waits for new records. Default 100ms.
+	MaxWait time.Duration
+}
+
+func (c GroupConfig) withDefaults() GroupConfig {
+	c.HeartbeatInterval = orDuration(c.HeartbeatInterval, time.Second)
+	c.SessionTimeout = orDuration(c.SessionTimeout, 6*time.Second)
+	c.RebalanceTimeout = orDuration(c.RebalanceTimeout, 10*time.Second)
+	c.HandoverTimeout = orDuration(c.HandoverTimeout, 5*time.Second)
+	c.MaxWait = orDuration(c.MaxWait, 100*time.Millisecond)
+	return c
+}
+
+// Validate reports the first configuration problem.
+func (c GroupConfig) Validate() error {
+	if err := c.Config.Validate(); err != nil {
+		return err
+	}
+	if c.GroupID == "" {
+		return errors.New("kafka: group subscriber needs a consumer group id")
+	}
+	for _, t := range []string{c.Topic, c.StateTopic} {
+		if err := validTopicName(t); err != nil {
+			return err
+		}
+	}
+	if c.Apply == nil {
+		return errors.New("kafka: group subscriber needs an Apply function for the state topic")
+	}
+	if c.HeartbeatInterval < 0 || c.SessionTimeout < 0 || c.RebalanceTimeout < 0 || c.HandoverTimeout < 0 || c.MaxWait < 0 {
+		return errors.New("kafka: group subscriber durations must not be negative")
+	}
+	return nil
+}
+
+// GroupSubscriber is the processor's connector.Subscriber: a consumer group
+// member whose records are handed out only once the replica's copy of the
+// state is complete for them, and which hands its partitions over only once
+// what it handed out is committed. See the package documentation ("State
+// that follows ownership") for why this removes the repeats after a
+// rebalance.
+//
+// Fetch is meant for one goroutine; Commit, Owns, Drain and Lag are safe
+// from any.
+type GroupSubscriber struct {
+	cfg GroupConfig
+	cg  *kafkago.ConsumerGroup
+	fol *follower
+	log kafkago.Logger
+
+	ctx    context.Context // ends with Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	records chan fetched // from the current generation's partition readers
+	ready   chan struct{}
+	readyMu sync.Once
+
+	mu  sync.Mutex
+	gen *kafkago.Generation // current generation once its state is complete; nil otherwise
+	// epoch counts generations; records of an older one are dropped.
+	epoch int64
+	// owned are the partitions of Topic assigned in gen; partIDs lists Topic's
+	// partition count at assignment (for Owns).
+	owned   map[int]bool
+	partIDs []int // 0..n-1 for Topic's n partitions
+	// ownedFrom is, per owned partition of the state topic, the end offset
+	// taken at assignment: from there on this replica is the only writer.
+	ownedFrom map[int]int64
+	// handed and committed are, per partition, the offset after the last
+	// record handed out by Fetch and the last committed offset, in gen.
+	handed, committed map[int]int64
+	draining          bool
+	lag               map[int]int64
+	changed           chan struct{} // closed and replaced when committed or draining changes
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+type fetched struct {
+	epoch int64
+	m     kafkago.Message
+}
+
+// NewGroupSubscriber starts following the state topic and joining the group
+// in the background. Create the topics first (EnsureTopics): kafka-go's
+// group leader looks partitions up with auto-creation allowed.
+func NewGroupSubscriber(cfg GroupConfig) (*GroupSubscriber, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	kc, err := cfg.Config.prepare()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Config = kc
+	d, err := kc.dialer()
+	if err != nil {
+		return nil, err
+	}
+	s := &GroupSubscriber{cfg: cfg, log: kc.errorLogger("kafka-group"), records: make(chan fetched),
+		ready: make(chan struct{}), changed: make(chan struct{}), lag: map[int]int64{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.fol = newFollower(kc, d, cfg.StateTopic, cfg.Apply, s.ownWrite)
+	cg, err := kafkago.NewConsumerGroup(kafkago.ConsumerGroupConfig{
+		ID:                cfg.GroupID,
+		Brokers:           kc.Brokers,
+		Dialer:            d,
+		Topics:            []string{cfg.Topic},
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		SessionTimeout:    cfg.SessionTimeout,
+		RebalanceTimeout:  cfg.RebalanceTimeout,
+		// kafka-go's default is 5s between failed join attempts; a member
+		// that lost its coordinator (broker restart) rejoins sooner.
+		JoinGroupBackoff:      time.Second,
+		WatchPartitionChanges: true,
+		StartOffset:           kafkago.FirstOffset,
+		Timeout:               5 * time.Second,
+		ErrorLogger:           s.log,
+	})
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("kafka: group %s: %w", cfg.GroupID, err)
+	}
+	s.cg = cg
+	s.wg.Go(s.run)
+	return s, nil
+}
+
+// Ready is closed once the state topic has been read to the end offsets it
+// had when the subscriber started (the initial load).
+func (s *GroupSubscriber) Ready() <-chan struct{} { return s.ready }
+
+// StateRecords is how many state records the follower has read so far.
+func (s *GroupSubscriber) StateRecords() int64 {
+	s.fol.mu.Lock()
+	defer s.fol.mu.Unlock()
+	return s.fol.applied
+}
+
+func (s *GroupSubscriber) run() {
+	defer s.fol.stop()
+	if err := s.fol.start(s.ctx); err != nil {
+		return // Close was called
+	}
+	s.wg.Go(s.initialLoad)
+	for {
+		gen, err := s.cg.Next(s.ctx)
+		if err != nil {
+			if s.ctx.Err() != nil || errors.Is(err, kafkago.ErrGroupClosed) {
+				return
+			}
+			// Join or sync failed; kafka-go backs off and retries.
+			if s.log != nil {
+				s.log.Printf("group %s: joining, will retry: %v", s.cfg.GroupID, err)
+			}
+			continue
+		}
+		gen.Start(func(gctx context.Context) { s.generation(gctx, gen) })
+	}
+}
+
+// initialLoad closes ready once the state is read to the ends it had at
+// start.
+func (s *GroupSubscriber) initialLoad() {
+	ends, err := s.stateRanges(s.ctx)
+	if err != nil {
+		return
+	}
+	if err := s.fol.waitFor(s.ctx, ends); err == nil {
+		s.readyMu.Do(func() { close(s.ready) })
+	}
+}
+
+func (s *GroupSubscriber) stateRanges(ctx context.Context) (map[int]partitionRange, error) {
+	var ends map[int]partitionRange
+	err := retry(ctx, func() error {
+		var err error
+		ends, err = topicRanges(ctx, s.cfg.Config, s.cfg.StateTopic)
+		if err != nil && s.log != nil {
+			s.log.Printf("group %s: end offsets of %s, will retry: %v", s.cfg.GroupID, s.cfg.StateTopic, err)
+		}
+		return err
+	})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return ends, err
+}
+
+// generation runs one generation: wait until the state includes everything
+// written before the assignment, hand out the assigned partitions' records,
+// and when the generation ends, wait (bounded) for what was handed out to be
+// committed before returning, which is what lets kafka-go rejoin.
+func (s *GroupSubscriber) generation(gctx context.Context, gen *kafkago.Generation) {
+	assigned := gen.Assignments[s.cfg.Topic]
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	stop := context.AfterFunc(gctx, cancel)
+	defer stop()
+
+	// State first: everything written to the state topic before this
+	// assignment, by whichever member owned a partition before, must be
+	// applied before a record of that partition is handled here.
+	ends, err := s.stateRanges(ctx)
+	if err != nil {
+		<-gctx.Done()
+		return
+	}
+	if err := s.fol.waitFor(ctx, ends); err != nil {
+		<-gctx.Done()
+		return
+	}
+	nparts, err := s.partitionCount(ctx)
+	if err != nil {
+		<-gctx.Done()
+		return
+	}
+	s.mu.Lock()
+	s.epoch++
+	epoch := s.epoch
+	s.gen = gen
+	s.partIDs = make([]int, nparts)
+	for i := range s.partIDs {
+		s.partIDs[i] = i
+	}
+	s.owned = map[int]bool{}
+	s.ownedFrom = map[int]int64{}
+	s.handed = map[int]int64{}
+	s.committed = map[int]int64{}
+	aligned := len(ends) == nparts
+	for _, a := range assigned {
+		s.owned[a.ID] = true
+		if r, ok := ends[a.ID]; ok && aligned {
+			s.ownedFrom[a.ID] = r.end
+		}
+	}
+	s.mu.Unlock()
+	if s.log != nil {
+		s.log.Printf("group %s: generation %d, %d partitions of %s assigned, state complete", s.cfg.GroupID, gen.ID, len(assigned), s.cfg.Topic)
+	}
+
+	var readers sync.WaitGroup
+	for _, a := range assigned {
+		readers.Go(func() { s.readPartition(ctx, epoch, a) })
+	}
+	<-gctx.Done()
+	cancel()
+	readers.Wait()
+	s.handover(gen)
+}
+
+// handover stops handing out records of gen and waits, at most
+// HandoverTimeout, until every record handed out is committed.
+func (s *GroupSubscriber) handover(gen *kafkago.Generation) {
+	s.mu.Lock()
+	s.epoch++ // records still in flight from gen's readers are dropped
+	done := s.gen == gen
+	s.mu.Unlock()
+	if !done {
+		return
+	}
+	wait := s.cfg.HandoverTimeout
+	if s.ctx.Err() != nil {
+		// Close without Drain: nothing will commit any more.
+		wait = 0
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		pending := s.pendingLocked()
+		changed := s.changed
+		if pending == 0 {
+			s.gen, s.owned, s.ownedFrom = nil, nil, nil
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-t.C:
+			s.mu.Lock()
+			s.gen, s.owned, s.ownedFrom = nil, nil, nil
+			s.mu.Unlock()
+			if s.log != nil {
+				s.log.Printf("group %s: handing partitions over with %d partitions uncommitted after %s; the next owner re-reads them", s.cfg.GroupID, pending, s.cfg.HandoverTimeout)
+			}
+			return
+		}
+	}
+}
+
+// pendingLocked counts partitions with records handed out but not committed.
+func (s *GroupSubscriber) pendingLocked() int {
+	n := 0
+	for p, off := range s.handed {
+		if s.committed[p] < off {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *GroupSubscriber) partitionCount(ctx context.Context) (int, error) {
+	var n int
+	err := retry(ctx, func() error {
+		ps, err := partitionsOf(ctx, s.cfg.Config, s.cfg.Topic)
+		if err != nil {
+			return err
+		}
+		n = len(ps[s.cfg.Topic])
+		return nil
+	})
+	return n, err
+}
+
+// readPartition feeds one assigned partition's records to Fetch, starting
+// at the group's committed offset.
+func (s *GroupSubscriber) readPartition(ctx context.Context, epoch int64, a kafkago.PartitionAssignment) {
+	r := kafkago.NewReader(kafkago.ReaderConfig{
+		Brokers: s.cfg.Brokers, Topic: s.cfg.Topic, Partition: a.ID, Dialer: s.fol.d,
+		MinBytes: 1, MaxBytes: max(s.cfg.MaxMessageBytes, 1<<20), MaxWait: s.cfg.MaxWait,
+		ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
+		StartOffset: kafkago.FirstOffset, ErrorLogger: s.log,
+	})
+	defer r.Close()
+	if err := r.SetOffset(a.Offset); err != nil {
+		return
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if s.log != nil {
+				s.log.Printf("group %s: read %s/%d: %v", s.cfg.GroupID, s.cfg.Topic, a.ID, err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		select {
+		case s.records <- fetched{epoch: epoch, m: m}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Fetch blocks until the next record of an assigned partition is available.
+// Records are handed out only while the state is complete for the current
+// generation, and not at all once Drain was called. After Close it returns
+// an error wrapping ErrClosed and io.EOF.
+func (s *GroupSubscriber) Fetch(ctx context.Context) (connector.Message, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return connector.Message{}, fmt.Errorf("kafka: fetch: %w", ctx.Err())
+		case <-s.ctx.Done():
+			return connector.Message{}, fmt.Errorf("kafka: fetch: %w: %w", ErrClosed, io.EOF)
+		case f := <-s.records:
+			s.mu.Lock()
+			if f.epoch != s.epoch || s.draining || s.gen == nil {
+				s.mu.Unlock()
+				continue // from an ended generation: the next owner reads it
+			}
+			s.handed[f.m.Partition] = f.m.Offset + 1
+			if f.m.HighWaterMark > 0 {
+				s.lag[f.m.Partition] = max(f.m.HighWaterMark-f.m.Offset-1, 0)
+			}
+			s.mu.Unlock()
+			return fromKafkaMessage(f.m), nil
+		}
+	}
+}
+
+// Commit stores, for each partition among msgs, the offset after the
+// highest message as the group's position. Only records handed out in the
+// current generation can be committed: a partition that moved on is the new
+// owner's to commit.
+func (s *GroupSubscriber) Commit(ctx context.Context, msgs ...connector.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	offs := map[int]int64{}
+	for i, m := range msgs {
+		if m.Topic != s.cfg.Topic {
+			return fmt.Errorf("kafka: commit: message %d is of topic %q, not %q", i, m.Topic, s.cfg.Topic)
+		}
+		offs[m.Partition] = max(offs[m.Partition], m.Offset+1)
+	}
+	s.mu.Lock()
+	gen := s.gen
+	for p, off := range offs {
+		if gen == nil || off > s.handed[p] {
+			s.mu.Unlock()
+			return fmt.Errorf("kafka: commit: partition %d of %s is no longer assigned here: %w", p, s.cfg.Topic, kafkago.RebalanceInProgress)
+		}
+	}
+	s.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- gen.CommitOffsets(map[string]map[int]int64{s.cfg.Topic: offs}) }()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("kafka: commit: %w", ctx.Err())
+	case err := <-errc:
+		if err != nil {
+			return fmt.Errorf("kafka: commit: %w", err)
+		}
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		for p, off := range offs {
+			s.committed[p] = max(s.committed[p], off)
+		}
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Drain stops handing out records and waits until every record handed out
+// has been committed, or ctx ends. Call it on shutdown before stopping the
+// processor: the batch in hand is finished and committed, so the next owner
+// starts exactly where this replica stopped.
+func (s *GroupSubscriber) Drain(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		s.draining = true
+		pending := s.pendingLocked()
+		changed := s.changed
+		s.mu.Unlock()
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: drain: %d partitions uncommitted: %w", pending, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// Owns reports whether caseID's partition (murmur2 of the key, as the
+// Writer partitions) is assigned to this member in the current generation
+// and its state is complete. It implements connector.Ownership.
+func (s *GroupSubscriber) Owns(caseID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen == nil || s.draining || len(s.partIDs) == 0 {
+		return false
+	}
+	return s.owned[partitionOf([]byte(caseID), s.partIDs)]
+}
+
+// partitionOf is the partition the Writer (Murmur2Balancer) picks for key
+// among parts (0..n-1).
+func partitionOf(key []byte, parts []int) int {
+	return kafkago.Murmur2Balancer{Consistent: true}.Balance(kafkago.Message{Key: key}, parts...)
+}
+
+// ownWrite reports whether the follower leaves m out: a record this
+// replica's processor wrote (cfg.OwnWrite) on a state partition it owns,
+// at or after the end offset taken when it was assigned.
+func (s *GroupSubscriber) ownWrite(m connector.Message) bool {
+	if s.cfg.OwnWrite == nil {
+		return false
+	}
+	s.mu.Lock()
+	from, ok := s.ownedFrom[m.Partition]
+	s.mu.Unlock()
+	return ok && m.Offset >= from && s.cfg.OwnWrite(m)
+}
+
+// Lag returns, best effort, the records behind the end of the partitions
+// this member read in the current generation (for metrics).
+func (s *GroupSubscriber) Lag() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum int64
+	for p, l := range s.lag {
+		if s.owned[p] {
+			sum += l
+		}
+	}
+	return sum
+}
+
+// Close leaves the group at once (the partitions move without waiting for
+// the session timeout) and stops following the state topic. Call Drain
+// first for a handover without re-deliveries. Safe to call twice.
+func (s *GroupSubscriber) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.cancel()
+		_ = s.cg.Close()
+		s.wg.Wait()
+	})
+	return nil
+}
