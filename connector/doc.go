@@ -3,6 +3,15 @@
 // connector emits, the per-case state it diffs against, and the pipeline roles
 // with the small interfaces they need.
 //
+// The JSON model (case.go) reads POSTIDENT's answers by one rule: a value is
+// passed on only if it can be passed on unaltered. Digits and codes take a
+// JSON string or number (Text, Int: tolerant.go); enumerated values the
+// guide does not list pass through as text (UnknownValues: unknown.go);
+// members without a field are kept with their paths (UnmappedMembers, the
+// CaseResult event's unmappedJson: unmapped.go); a value its field cannot
+// hold fails the decoding of that case. docs/EVENTS.md ("Reading
+// POSTIDENT's answers") has the table per field.
+//
 // It imports neither kafka-go nor net/http: the adapters under internal/ (scr,
 // kafka, avro, webhook) implement the interfaces declared here, so the pipeline
 // can be tested against any of them and reads without transport noise.

@@ -52,6 +52,18 @@ type interopRun struct {
 	Topics      []interopTopic  `json:"topics"`
 	Cases       []interopCase   `json:"cases"`
 	Records     []interopRecord `json:"records"`
+	// UnmappedProbe names a member POSTIDENT's answer had and the model
+	// does not map: the consumer must find it in the unmappedJson of that
+	// case's CaseResult (issue 13, forward compatibility).
+	UnmappedProbe *interopProbe `json:"unmappedProbe,omitempty"`
+}
+
+// interopProbe is one invented member: its JSON Pointer in the answer and
+// its value.
+type interopProbe struct {
+	CaseID string `json:"caseId"`
+	Path   string `json:"path"`
+	Value  any    `json:"value"`
 }
 
 type interopTopic struct {
@@ -202,6 +214,8 @@ func runInterop(t *testing.T, registryURL string) interopRun {
 		run.Cases = append(run.Cases, interopCase{CaseID: id, Method: string(c.method), Class: string(c.class), Scenario: c.scenario})
 	}
 
+	run.UnmappedProbe = loadInteropProbe(t, e)
+
 	// Step all cases in rounds so every intermediate state becomes an event
 	// (with a previous state); a reconcile pass per round sees the states
 	// POSTIDENT sends no webhook for.
@@ -248,6 +262,10 @@ func runInterop(t *testing.T, registryURL string) interopRun {
 		}
 		return true, ""
 	})
+	eventually(t, 30*time.Second, "the result of the unmapped-member probe", func() (bool, string) {
+		_, results := col.snapshot()
+		return len(results[run.UnmappedProbe.CaseID]) > 0, run.UnmappedProbe.CaseID + ": no result yet"
+	})
 	// Nothing may be written after the read below: the consumer must find
 	// exactly these records.
 	e.stop()
@@ -270,7 +288,63 @@ func runInterop(t *testing.T, registryURL string) interopRun {
 		}
 	}
 	checkInteropRun(t, e, ids, run, results)
+	checkInteropProbe(t, run.UnmappedProbe, results)
 	return run
+}
+
+// interopProbeMember is the invented member: nested in accountingData, with
+// a non-ASCII string, a fraction with a trailing zero and an array, so that
+// the text travels unchanged.
+const interopProbeMember = `"interopProbe": {"note": "Grüße", "score": 2.50, "flags": [true, null]}`
+
+// loadInteropProbe serves the guide's sample of 7.4.1, with an invented
+// member in accountingData, as a closed case of the simulator (LoadCase
+// serves accountingData as given, members the model does not map
+// included); the reconciler finds it.
+func loadInteropProbe(t *testing.T, e *e2eEnv) *interopProbe {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "scr", "testdata", "case_full_sample.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = `"accountingProduct": "Postident Video"`
+	doc := strings.Replace(string(raw), at, at+", "+interopProbeMember, 1)
+	if doc == string(raw) {
+		t.Fatal("the guide sample has no accountingProduct")
+	}
+	var cr connector.CaseResult
+	if err := json.Unmarshal([]byte(doc), &cr); err != nil {
+		t.Fatal(err)
+	}
+	cr.Normalize()
+	cr.CaseID = "UNMAPPED0001"
+	now := e.sim.Now()
+	cr.CaseStatus.Created, cr.CaseStatus.Modified = connector.NewTime(now.Add(-time.Hour)), connector.NewTime(now.Add(-time.Minute))
+	cr.CaseStatus.ValidUntil = connector.NewTime(now.Add(24 * time.Hour))
+	if err := e.sim.LoadCase(cr, connector.ClassGwG); err != nil {
+		t.Fatal(err)
+	}
+	var value any
+	if err := json.Unmarshal([]byte("{"+interopProbeMember+"}"), &value); err != nil {
+		t.Fatal(err)
+	}
+	return &interopProbe{CaseID: cr.CaseID, Path: "/accountingData/interopProbe", Value: value.(map[string]any)["interopProbe"]}
+}
+
+// checkInteropProbe: on the Go side too, the probe's member is in the
+// result's unmappedJson, text for text.
+func checkInteropProbe(t *testing.T, p *interopProbe, results map[string][]connector.CaseResultEvent) {
+	t.Helper()
+	evs := results[p.CaseID]
+	if len(evs) == 0 {
+		t.Fatalf("%s: no result", p.CaseID)
+	}
+	const want = `{"/accountingData/interopProbe":{"note":"Grüße","score":2.50,"flags":[true,null]}}`
+	for _, ev := range evs {
+		if ev.UnmappedJSON == nil || *ev.UnmappedJSON != want {
+			t.Errorf("%s: unmappedJson %v, want %s", p.CaseID, ev.UnmappedJSON, want)
+		}
+	}
 }
 
 // precreateTopics creates the connector's topics and waits until every

@@ -277,9 +277,28 @@ def consume(brokers, topics, timeout):
         c.close()
 
 
+def check_probe(probe, value):
+    """The invented member of the unmapped-member probe (issue 13: members
+    of POSTIDENT's answer the model does not map reach consumers) must be in
+    the record's unmappedJson, a JSON object of JSON Pointer to value, read
+    with nothing but the .avsc."""
+    text = value.get("unmappedJson")
+    if not isinstance(text, str):
+        return [f"unmapped probe: unmappedJson is {text!r}, want a JSON object with {probe['path']}"]
+    try:
+        members = json.loads(text)
+    except ValueError as e:
+        return [f"unmapped probe: unmappedJson is not JSON: {e}"]
+    if not isinstance(members, dict) or probe["path"] not in members:
+        return [f"unmapped probe: {probe['path']} not in unmappedJson {text!r}"]
+    return [f"unmapped probe: {d}" for d in differences(probe["value"], members[probe["path"]], probe["path"])]
+
+
 def check_run(run, brokers, schemas, timeout, log):
     """Returns (decoded, passed, failed)."""
     topics = {t["name"]: t for t in run["topics"]}
+    probe = run.get("unmappedProbe")
+    probe_seen = 0
     registry = Registry(run["registryUrl"]) if run["framing"] == "confluent" else None
     expected = {(r["topic"], r["partition"], r["offset"]): r for r in run["records"]}
     seen = set()
@@ -311,6 +330,9 @@ def check_run(run, brokers, schemas, timeout, log):
                 if key != want["key"]:
                     errs.append(f"key {key!r}, want {want['key']!r}")
                 errs += differences(want["value"], value)
+            if probe and kind == "result" and key == probe["caseId"]:
+                probe_seen += 1
+                errs += check_probe(probe, value)
         if want is not None:
             seen.add((m.topic(), m.partition(), m.offset()))
         if errs:
@@ -325,6 +347,12 @@ def check_run(run, brokers, schemas, timeout, log):
     for k in sorted(set(expected) - seen):
         failed += 1
         log(f"FAIL {run['framing']} {k[0]}/{k[1]}@{k[2]}: expected record not read")
+    if probe and not probe_seen:
+        failed += 1
+        log(f"FAIL {run['framing']}: no CaseResult of the unmapped-member probe {probe['caseId']}")
+    elif probe:
+        log(f"interop: {run['framing']}: unmapped member {probe['path']} read back from unmappedJson "
+            f"of {probe_seen} CaseResult record(s)")
     return decoded, passed, failed
 
 
@@ -344,6 +372,11 @@ def sanity(exp):
         for c in run.get("cases", []):
             if c["caseId"] not in keys:
                 errs.append(f"{run['framing']}: case {c['caseId']} has no records")
+        p = run.get("unmappedProbe")
+        if not p or not p.get("caseId") or not p.get("path") or "value" not in p:
+            errs.append(f"{run['framing']}: no unmappedProbe")
+        elif p["caseId"] not in keys:
+            errs.append(f"{run['framing']}: unmapped probe {p['caseId']} has no records")
         if run["framing"] == "confluent" and not run.get("registryUrl"):
             errs.append("confluent run without registryUrl")
     return errs

@@ -4,7 +4,23 @@
 //
 // It adapts HTTP to the domain types of package connector: every call
 // returns connector.CaseResult or connector.CaseStatus values, decoded with
-// encoding/json so unknown fields are ignored and omitted objects stay nil.
+// encoding/json (Go 1.27, v2 engine, v1 semantics) so omitted objects stay
+// nil and members the model has no field for are kept (CaseResult.
+// UnmappedMembers), not dropped.
+//
+// Decoding rules (issue 13, "tolerant where the guide is loose"; the table
+// per field is in docs/EVENTS.md, "Reading POSTIDENT's answers"): a value is
+// passed on only if it can be passed on unaltered. Degrade and count where
+// there is a lossless rendering: a JSON number where the guide shows digits
+// or a code (connector.Text, connector.Int) becomes its literal text; an
+// enumerated value the guide does not list passes through and is counted in
+// postident_scr_unknown_values_total{field}; an unmapped member is kept and
+// counted in postident_scr_unmapped_members_total. Fail the case otherwise:
+// a value whose JSON type its field cannot hold (an array in
+// caseStatus.status, an object where a code belongs, a timestamp that is
+// not ISO 8601) makes decodeCase return an error that names the field path
+// and byte offset, never the value. A list page with such a case fails to
+// decode as a whole; setting the one case aside is the caller's part.
 //
 // Encryption: with Config.PrivateKey set, the GET calls that return result
 // data send x-scr-key, x-scr-keyhash (HMAC-SHA256 keyed with the data
