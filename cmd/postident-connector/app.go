@@ -386,7 +386,7 @@ func (a *App) startAdmin() error {
 	a.urlMu.Lock()
 	a.adminURL = "http://" + ln.Addr().String()
 	a.urlMu.Unlock()
-	a.adminSrv = &http.Server{Handler: telemetry.AdminHandler(a.tel, a.health), ReadHeaderTimeout: 5 * time.Second}
+	a.adminSrv = telemetry.NewAdminServer(telemetry.AdminHandler(a.tel, a.health))
 	go func() { _ = a.adminSrv.Serve(ln) }()
 	return nil
 }
@@ -417,7 +417,7 @@ func (a *App) startWebhook() error {
 			return fmt.Errorf("WEBHOOK_ADDR %s: %w", w.Addr, err)
 		}
 	}
-	a.webhookSrv = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	a.webhookSrv = webhook.NewServer(h)
 	scheme := "http"
 	if w.TLSCertFile != "" {
 		rel, err := webhook.NewCertReloader(w.TLSCertFile, w.TLSKeyFile)

@@ -27,7 +27,14 @@
 // password) and x-scr-alg: RSA-OAEP-256, and the response, a compact JWE, is
 // decrypted with the private key, accepting any content encryption go-jose
 // supports. A plain JSON answer is accepted (integration environment) unless
-// Config.RequireEncryption is set. The archive call is never encrypted.
+// Config.RequireEncryption is set; the status calls accept one even then
+// (counted, warned about once), since they carry no result data. A JWE with
+// a "zip" (compression) header is refused before decrypting. The archive
+// call is never encrypted.
+//
+// Hostile answers: the client follows no redirect (ErrRedirect), and every
+// kind of answer has a size cap (2 MiB a case, 32 MiB a list page, 64 MiB a
+// case with binary data or PDF) beyond which nothing is read.
 //
 // Retries: one wrapper retries 5xx and 429 answers, per-attempt timeouts and
 // connection errors, with capped exponential backoff and full jitter,

@@ -6,7 +6,28 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
+
+// NewAdminServer returns the http.Server of the admin endpoints with every
+// phase of a connection bounded. Without ReadTimeout a request announcing a
+// body it never sends (GET /healthz with Content-Length: 100) held its
+// connection for good, since net/http waits for the body before answering;
+// without IdleTimeout an idle keep-alive connection did too. Probes and
+// Prometheus send small GETs, so the limits are tight: headers in 5 s and
+// 16 KiB, the request in 10 s, the answer in 30 s (a /readyz check or a
+// /metrics scrape), and an idle connection closed after 30 s (more than a
+// usual scrape interval of 15 s, so scrapes still reuse it).
+func NewAdminServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       30 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
 
 // AdminHandler serves the internal admin endpoints (ADMIN_ADDR, never
 // exposed to POSTIDENT):

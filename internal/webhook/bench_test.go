@@ -101,7 +101,7 @@ func BenchmarkParseBody(b *testing.B) {
 	body := []byte(validBody)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := parseBody(body); err != nil {
+		if _, _, _, err := parseBody(body); err != nil {
 			b.Fatal(err)
 		}
 	}

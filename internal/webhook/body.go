@@ -13,6 +13,8 @@ import (
 // POSTIDENT case ids are 12 characters today (e.g. YR9W91GEZK24); 64 leaves
 // room for a change without letting arbitrary strings through. The guide does
 // not specify referenceId; 256 characters covers any sane client reference.
+// A longer or otherwise unusable referenceId is dropped, not refused: see
+// refDrop.
 const (
 	MaxCaseIDLen      = 64
 	MaxReferenceIDLen = 256
@@ -46,18 +48,42 @@ func ValidateCaseID(s string) error {
 	return nil
 }
 
-// validReferenceID reports whether s is an acceptable referenceId: at most
-// 256 characters, all printable (no control or format characters).
-func validReferenceID(s string) bool {
+// refDrop says why a referenceId was dropped. Guide chapter 5 gives the
+// referenceId no format ("the case ID and reference ID if configured"), so
+// one the connector cannot pass on is no reason to refuse the notification:
+// a 400 would fail POSTIDENT's three retries alike and leave the case to the
+// reconciler. The caseId is accepted and the referenceId dropped, counted and
+// logged without its value. Dropped, not truncated: a cut reference could
+// name another order, an absent one names none.
+type refDrop uint8
+
+const (
+	refKept         refDrop = iota
+	refTooLong              // more than MaxReferenceIDLen characters
+	refNotPrintable         // a control or format character, or invalid UTF-8
+	refNotString            // a number, object, array or boolean
+	refDuplicate            // given twice: which one is meant is unknown
+	numRefDrops
+)
+
+var refDropNames = [numRefDrops]string{refKept: "", refTooLong: "too_long", refNotPrintable: "not_printable",
+	refNotString: "not_a_string", refDuplicate: "duplicate"}
+
+func (d refDrop) String() string { return refDropNames[d] }
+
+// checkReferenceID reports whether s can be passed on as a referenceId: at
+// most 256 characters, all printable (no control or format characters, no
+// invalid UTF-8, which encoding/json turns into U+FFFD).
+func checkReferenceID(s string) refDrop {
 	if utf8.RuneCountInString(s) > MaxReferenceIDLen {
-		return false
+		return refTooLong
 	}
 	for _, r := range s {
 		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return false
+			return refNotPrintable
 		}
 	}
-	return true
+	return refKept
 }
 
 // bodyError is a parse failure with the reason sent to the caller and the
@@ -74,65 +100,67 @@ var (
 	errNotObject      = &bodyError{"body must be a single JSON object", reasonBadJSON}
 	errTrailing       = &bodyError{"unexpected data after the JSON object", reasonBadJSON}
 	errDuplicateField = &bodyError{"duplicate field", reasonBadJSON}
-	errBadReferenceID = &bodyError{"invalid referenceId", reasonBadJSON}
 	errMissingCaseID  = &bodyError{"missing caseId", reasonBadCaseID}
 	errBadCaseID      = &bodyError{"invalid caseId", reasonBadCaseID}
 )
 
 // parseBody decodes a POSTIDENT notification: exactly one JSON object, field
 // names matched exactly ("caseId", "referenceId"), other fields ignored,
-// nothing but whitespace after it. A field given twice is refused, so no
-// later reader of the same bytes can see a different caseId than we did.
-// referenceId may be absent or null.
-func parseBody(body []byte) (caseID, referenceID string, err error) {
+// nothing but whitespace after it. A caseId given twice is refused, so no
+// later reader of the same bytes can see a different caseId than we did; a
+// referenceId given twice is dropped. referenceId may be absent or null; one
+// that cannot be passed on is dropped (referenceID "", and dropped says
+// why) while the caseId is still accepted.
+func parseBody(body []byte) (caseID, referenceID string, dropped refDrop, err error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err != nil {
-		return "", "", errBadJSON
+		return "", "", refKept, errBadJSON
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return "", "", errNotObject
+		return "", "", refKept, errNotObject
 	}
 	var haveCase, haveRef bool
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", "", errBadJSON
+			return "", "", refKept, errBadJSON
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return "", "", errBadJSON
+			return "", "", refKept, errBadJSON
 		}
 		switch key {
 		case "caseId":
 			if haveCase {
-				return "", "", errDuplicateField
+				return "", "", refKept, errDuplicateField
 			}
 			haveCase = true
 			var v *string
 			if err := dec.Decode(&v); err != nil {
 				if isSyntaxError(err) {
-					return "", "", errBadJSON
+					return "", "", refKept, errBadJSON
 				}
-				return "", "", errBadCaseID // a number, object, ...
+				return "", "", refKept, errBadCaseID // a number, object, ...
 			}
 			if v == nil {
-				return "", "", errBadCaseID
+				return "", "", refKept, errBadCaseID
 			}
 			caseID = *v
 		case "referenceId":
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return "", "", refKept, errBadJSON
+			}
 			if haveRef {
-				return "", "", errDuplicateField
+				dropped = refDuplicate
+				continue
 			}
 			haveRef = true
 			var v *string
-			if err := dec.Decode(&v); err != nil {
-				if isSyntaxError(err) {
-					return "", "", errBadJSON
-				}
-				return "", "", errBadReferenceID
-			}
-			if v != nil {
+			if err := json.Unmarshal(raw, &v); err != nil {
+				dropped = refNotString
+			} else if v != nil {
 				referenceID = *v
 			}
 		default:
@@ -140,26 +168,29 @@ func parseBody(body []byte) (caseID, referenceID string, err error) {
 			// must still be valid JSON.
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
-				return "", "", errBadJSON
+				return "", "", refKept, errBadJSON
 			}
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return "", "", errBadJSON
+		return "", "", refKept, errBadJSON
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return "", "", errTrailing
+		return "", "", refKept, errTrailing
 	}
 	if !haveCase {
-		return "", "", errMissingCaseID
+		return "", "", refKept, errMissingCaseID
 	}
 	if ValidateCaseID(caseID) != nil {
-		return "", "", errBadCaseID
+		return "", "", refKept, errBadCaseID
 	}
-	if !validReferenceID(referenceID) {
-		return "", "", errBadReferenceID
+	if dropped == refKept {
+		dropped = checkReferenceID(referenceID)
 	}
-	return caseID, referenceID, nil
+	if dropped != refKept {
+		referenceID = ""
+	}
+	return caseID, referenceID, dropped, nil
 }
 
 func isSyntaxError(err error) bool {

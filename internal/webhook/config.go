@@ -162,8 +162,8 @@ func (c *Config) validate() error {
 }
 
 // validatePath accepts an absolute, clean URL path without query, fragment,
-// spaces or control characters; the handler compares it byte for byte with
-// the decoded request path.
+// spaces or control characters; the handler compares its escaped form byte
+// for byte with the request path as sent (not percent-decoded).
 func validatePath(p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Errorf("webhook: path %q must start with \"/\", e.g. %q", p, DefaultPath)

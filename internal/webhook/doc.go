@@ -28,12 +28,24 @@
 // treated as personal data: it reaches the sink and nothing else — no logs,
 // span attributes or metric labels. The caseId is logged once validated.
 //
+// A referenceId the connector cannot pass on (over 256 characters, a control
+// or format character, invalid UTF-8, not a string, or given twice) does not
+// cost the notification: the guide gives it no format (chapter 5), and a 400
+// would fail POSTIDENT's retries alike. The caseId is accepted, the
+// referenceId dropped (not truncated), counted in
+// postident_webhook_reference_id_dropped_total{reason} and logged with the
+// reason but never the value.
+//
 // Rejection reasons (the metric label "reason"): method (405),
-// content_type (415), too_large (413), bad_json (400: body unreadable, not one
-// JSON object, or a bad referenceId), bad_case_id (400), unauthorized (401),
+// content_type (415), too_large (413), bad_json (400: body unreadable or not
+// one JSON object), bad_case_id (400), unauthorized (401),
 // forbidden (403), rate_limited (429), overloaded (503: MaxInFlight reached,
 // or draining), sink_error (503), timeout (503: Deadline passed). Other paths
-// get 404 and are not counted.
+// get 404 and are not counted; the path is matched as sent, so a
+// percent-encoded variant (/postident%2Fwebhook) is another path.
+//
+// NewServer returns the http.Server for the handler with bounded header,
+// read, write and idle times and a 16 KiB header limit.
 //
 // Shutdown: call http.Server.Shutdown, then Handler.Drain, which refuses new
 // calls and waits for the ones in flight, including sink calls.

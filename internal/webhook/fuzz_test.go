@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -36,7 +38,7 @@ func init() {
 	} {
 		knownAnswers[s+"\n"] = true
 	}
-	for _, e := range []*bodyError{errBadJSON, errNotObject, errTrailing, errDuplicateField, errBadReferenceID, errMissingCaseID, errBadCaseID} {
+	for _, e := range []*bodyError{errBadJSON, errNotObject, errTrailing, errDuplicateField, errMissingCaseID, errBadCaseID} {
 		knownAnswers[e.text+"\n"] = true
 	}
 }
@@ -60,6 +62,12 @@ func FuzzWebhookBody(f *testing.F) {
 		{"text/plain", validBody},
 		{"", ""},
 		{"application/json;;;", "\xff\xfe"},
+		// Unusable referenceIds: dropped, the caseId accepted (issue 16).
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ","referenceId":"` + strings.Repeat("r", 257) + `"}`},
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ","referenceId":"a\u0000b"}`},
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ","referenceId":4711}`},
+		{"application/json", `{"caseId":"KRZ1A8M4UBZZ","referenceId":"a","referenceId":"b"}`},
+		{"application/json", "{\"caseId\":\"KRZ1A8M4UBZZ\",\"referenceId\":\"a\xffb\"}"},
 	} {
 		f.Add(seed.ct, []byte(seed.body))
 	}
@@ -97,10 +105,43 @@ func FuzzWebhookBody(f *testing.F) {
 		if m["caseId"] != sink.last.CaseID {
 			t.Fatalf("caseId %q, encoding/json reads %v", sink.last.CaseID, m["caseId"])
 		}
-		if ref, _ := m["referenceId"].(string); ref != sink.last.ReferenceID {
+		// The referenceId is passed on exactly as encoding/json reads it
+		// when it is usable, and dropped otherwise (issue 16): never
+		// altered, never refused.
+		ref, isString := m["referenceId"].(string)
+		usable := isString && checkReferenceID(ref) == refKept && topLevelKeys(body)["referenceId"] <= 1
+		switch {
+		case usable && ref != sink.last.ReferenceID:
 			t.Fatalf("referenceId differs from encoding/json's reading")
+		case !usable && sink.last.ReferenceID != "":
+			t.Fatalf("an unusable referenceId was passed on")
+		case sink.last.ReferenceID != "" && checkReferenceID(sink.last.ReferenceID) != refKept:
+			t.Fatalf("passed on a referenceId that is not usable")
 		}
 	})
+}
+
+// topLevelKeys counts the member names of a JSON object as encoding/json
+// decodes them (escapes resolved), for the duplicate oracle.
+func topLevelKeys(body []byte) map[string]int {
+	out := map[string]int{}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return out
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		k, _ := t.(string)
+		out[k]++
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return out
+		}
+	}
+	return out
 }
 
 var caseIDPattern = regexp.MustCompile(`^[A-Z0-9]{1,64}$`)
@@ -145,12 +186,15 @@ func FuzzSourceAddrs(f *testing.F) {
 
 var generatedRequestID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// FuzzWebhookRequest fuzzes the headers a caller controls besides the body:
-// Authorization and X-Request-Id. The handler must not panic or answer 5xx,
-// must accept a call only with exactly the configured credentials (as
-// net/http reads the header), and must echo the caller's request id only when
-// it is sane, otherwise answer with a fresh random one, because the id lands
-// in logs and response headers verbatim.
+// FuzzWebhookRequest fuzzes what a caller controls besides the body's
+// syntax: Authorization, X-Request-Id, the request path as sent, and a
+// body. The handler must not panic or answer 5xx, must answer anything but
+// the configured path, exactly as sent, with 404 (no percent-decoded
+// variant), must accept a call only with exactly the configured credentials
+// (as net/http reads the header), must echo the caller's request id only
+// when it is sane, otherwise answer with a fresh random one, because the id
+// lands in logs and response headers verbatim, and must never refuse a call
+// for its referenceId alone (issue 16).
 func FuzzWebhookRequest(f *testing.F) {
 	const user, pass = "postident", "webhook-secret"
 	good := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
@@ -165,16 +209,40 @@ func FuzzWebhookRequest(f *testing.F) {
 		{"Basic", "id:with.dots_and-dashes"},
 		{"", "0123456789abcdef0123456789abcdef"},
 	} {
-		f.Add(seed.auth, seed.rid, []byte(validBody))
+		f.Add(seed.auth, seed.rid, DefaultPath, []byte(validBody))
+	}
+	for _, path := range []string{
+		"/postident%2Fwebhook", "/postident%2fwebhook", "/postident/%77ebhook", "/%70ostident/webhook",
+		"/postident/webhook/", "/postident/webhook?x=1", "/postident/./webhook", "//postident/webhook",
+		"/postident/webhook%00", "/POSTIDENT/webhook",
+	} {
+		f.Add(good, "raw-path", path, []byte(validBody))
+	}
+	for _, body := range []string{
+		`{"caseId":"YR9W91GEZK24","referenceId":"` + strings.Repeat("r", 300) + `"}`,
+		`{"caseId":"YR9W91GEZK24","referenceId":"a\u0007b"}`,
+		`{"caseId":"YR9W91GEZK24","referenceId":"a\u202eb"}`,
+		`{"caseId":"YR9W91GEZK24","referenceId":[1]}`,
+		`{"caseId":"YR9W91GEZK24","referenceId":"a","referenc\u0065Id":"b"}`,
+	} {
+		f.Add(good, "ref", DefaultPath, []byte(body))
 	}
 	sink := &lastSink{}
 	h, err := newHandler(Config{Logger: discardLogger(), Username: user, Password: pass}, sink, metricnoop.NewMeterProvider(), tracenoop.NewTracerProvider())
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, auth, rid string, body []byte) {
+	f.Fuzz(func(t *testing.T, auth, rid, path string, body []byte) {
+		if !strings.HasPrefix(path, "/") {
+			return // not an origin-form request target
+		}
+		u, err := url.ParseRequestURI(path)
+		if err != nil {
+			return // net/http answers 400 before any handler runs
+		}
 		sink.last = Notification{}
 		req := httptest.NewRequest(http.MethodPost, DefaultPath, bytes.NewReader(body))
+		req.URL, req.RequestURI = u, path
 		req.Header.Set("Content-Type", "application/json")
 		req.Header["Authorization"] = []string{auth}
 		req.Header["X-Request-Id"] = []string{rid}
@@ -187,8 +255,14 @@ func FuzzWebhookRequest(f *testing.F) {
 		if !knownAnswers[rec.Body.String()] {
 			t.Fatalf("answer %q is not one of the fixed texts", rec.Body.String())
 		}
-		u, p, ok := req.BasicAuth()
-		authorized := ok && u == user && p == pass
+		if sent, _, _ := strings.Cut(path, "?"); sent != DefaultPath {
+			if rec.Code != http.StatusNotFound || sink.last.CaseID != "" {
+				t.Fatalf("path %q (not the configured one as sent) answered %d", path, rec.Code)
+			}
+			return
+		}
+		u2, p2, ok := req.BasicAuth()
+		authorized := ok && u2 == user && p2 == pass
 		if !authorized && rec.Code != http.StatusUnauthorized {
 			t.Fatalf("status %d for credentials that are not the configured ones", rec.Code)
 		}
@@ -208,5 +282,22 @@ func FuzzWebhookRequest(f *testing.F) {
 		if authorized && rec.Code == http.StatusOK && sink.last.RequestID != got {
 			t.Fatalf("the notification carries request id %q, the answer %q", sink.last.RequestID, got)
 		}
+		if authorized && rec.Code == http.StatusBadRequest && json.Valid(body) {
+			// A 400 must be about the caseId or the JSON, never about the
+			// referenceId alone.
+			var m map[string]json.RawMessage
+			if json.Unmarshal(body, &m) == nil && topLevelKeys(body)["caseId"] == 1 && ValidateCaseID(jsonString(m["caseId"])) == nil {
+				t.Fatalf("refused %q although it is one JSON object with one valid caseId", body)
+			}
+		}
 	})
+}
+
+// jsonString decodes a JSON string, or returns "" for anything else.
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,9 @@ type Handler struct {
 	user    [sha256.Size]byte
 	pass    [sha256.Size]byte
 	limiter *tokenBucket
+	// rawPath is Config.Path as it appears on the wire (percent-encoded
+	// where it must be), matched against the request's raw path.
+	rawPath string
 
 	mu       sync.Mutex
 	inflight int
@@ -110,6 +114,7 @@ func newHandler(cfg Config, sink Sink, mp metric.MeterProvider, tp trace.TracerP
 		tel:  tel,
 		idle: make(chan struct{}),
 	}
+	h.rawPath = (&url.URL{Path: cfg.Path}).EscapedPath()
 	if cfg.Username != "" {
 		h.auth = true
 		h.user = sha256.Sum256([]byte(cfg.Username))
@@ -131,6 +136,7 @@ type result struct {
 	authenticate bool   // add WWW-Authenticate
 	closeConn    bool
 	caseID       string // set only once validated
+	refDropped   refDrop
 	source       netip.Addr
 	err          error // sink failure, for the log line
 }
@@ -141,7 +147,10 @@ func reject(status int, r reason, text string) result {
 
 // ServeHTTP answers one webhook call. See Handler for the order of checks.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != h.cfg.Path {
+	if r.URL.EscapedPath() != h.rawPath {
+		// Matched as sent, not after percent-decoding: /postident%2Fwebhook
+		// is another path, as it is for a proxy or WAF routing and filtering
+		// in front of the connector on the raw path.
 		// Not counted or traced: the internet's scanners are not webhook calls.
 		writeText(w, http.StatusNotFound, "not found")
 		return
@@ -246,12 +255,12 @@ func (h *Handler) check(w http.ResponseWriter, r *http.Request, start time.Time)
 	// notice a client hanging up, and a deadline passing there would cancel
 	// the request's context (and the sink's) as if the client had gone.
 	_ = rc.SetReadDeadline(time.Time{})
-	caseID, ref, err := parseBody(body)
+	caseID, ref, dropped, err := parseBody(body)
 	if err != nil {
 		be, _ := errors.AsType[*bodyError](err)
 		return Notification{}, reject(http.StatusBadRequest, be.reason, be.text)
 	}
-	return Notification{CaseID: caseID, ReferenceID: ref}, result{caseID: caseID}
+	return Notification{CaseID: caseID, ReferenceID: ref}, result{caseID: caseID, refDropped: dropped}
 }
 
 // deliver hands the notification to the sink and waits for its answer until
@@ -371,6 +380,13 @@ func (h *Handler) observe(ctx context.Context, span trace.Span, rid string, star
 		}
 	}
 	h.tel.record(ctx, res.reason, elapsed.Seconds())
+	if res.refDropped != refKept {
+		// The notification itself goes on; the referenceId did not. Its
+		// value is never logged (it may be a customer reference).
+		h.tel.refDropped(ctx, res.refDropped)
+		h.log.LogAttrs(ctx, slog.LevelWarn, "webhook referenceId dropped, caseId accepted",
+			slog.String("request_id", rid), slog.String("case_id", res.caseID), slog.String("reason", res.refDropped.String()))
+	}
 
 	level, msg := slog.LevelDebug, "webhook accepted"
 	switch {

@@ -16,6 +16,7 @@ const instrumentationName = "github.com/postident-connector/postident-connector/
 const (
 	metricRequests = "postident_webhooks_total"
 	metricDuration = "postident_webhook_duration_seconds"
+	metricRefDrop  = "postident_webhook_reference_id_dropped_total"
 )
 
 // Attribute keys. HTTP keys follow the OpenTelemetry semantic conventions.
@@ -78,6 +79,8 @@ type telemetry struct {
 	requests metric.Int64Counter
 	duration metric.Float64Histogram
 	attrs    [numReasons]metric.MeasurementOption
+	drops    metric.Int64Counter
+	dropAttr [numRefDrops]metric.MeasurementOption
 }
 
 // newTelemetry creates the instruments from the given providers; NewHandler
@@ -106,6 +109,15 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry,
 	if err != nil {
 		return nil, err
 	}
+	t.drops, err = meter.Int64Counter(metricRefDrop,
+		metric.WithDescription("Accepted POSTIDENT webhook calls whose referenceId was dropped (too long, not printable, not a string, duplicate); the caseId went on."),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		return nil, err
+	}
+	for d := range numRefDrops {
+		t.dropAttr[d] = metric.WithAttributeSet(attribute.NewSet(attrReason.String(d.String())))
+	}
 	for r := range numReasons {
 		if r == reasonNone {
 			t.attrs[r] = metric.WithAttributeSet(attribute.NewSet(attrOutcome.String("accepted")))
@@ -119,6 +131,10 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry,
 func (t *telemetry) record(ctx context.Context, r reason, seconds float64) {
 	t.requests.Add(ctx, 1, t.attrs[r])
 	t.duration.Record(ctx, seconds, t.attrs[r])
+}
+
+func (t *telemetry) refDropped(ctx context.Context, d refDrop) {
+	t.drops.Add(ctx, 1, t.dropAttr[d])
 }
 
 // methodAttr keeps the method attribute to the known methods; anything else
