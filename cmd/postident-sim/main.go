@@ -59,6 +59,8 @@ Environment (defaults in brackets):
   SIM_STATUS_IDENTIFICATIONS_ARRAY
                             /status answers with "identifications" like the guide's
                             sample 7.4.2 instead of "primaryIdent" [false]
+  SIM_ARCHIVE_CASE_ID       add "caseId" to the archive answer's status objects
+                            (the guide's 7.6.1 has none) [false]
   SIM_SHUTDOWN_TIMEOUT      graceful shutdown bound [10s]
 
 SCR-Ident API (guide chapter 7), Basic auth:
@@ -130,6 +132,7 @@ type config struct {
 	StreamMethods              []string      `env:"SIM_STREAM_METHODS"`
 	StreamClasses              []string      `env:"SIM_STREAM_CLASSES"`
 	StatusIdentificationsArray bool          `env:"SIM_STATUS_IDENTIFICATIONS_ARRAY, default=false"`
+	ArchiveCaseID              bool          `env:"SIM_ARCHIVE_CASE_ID, default=false"`
 	ShutdownTimeout            time.Duration `env:"SIM_SHUTDOWN_TIMEOUT, default=10s"`
 }
 
@@ -150,7 +153,7 @@ func (c config) simConfig() (sim.Config, error) {
 		RequireEncryption: c.RequireEncryption, Enc: c.Enc,
 		WebhookURL: c.WebhookURL, WebhookUsername: c.WebhookUsername, WebhookPassword: c.WebhookPassword,
 		WebhookReferenceID: c.WebhookReferenceID, TimeScale: c.TimeScale, Seed: c.Seed, Retention: c.Retention,
-		StatusIdentificationsArray: c.StatusIdentificationsArray,
+		StatusIdentificationsArray: c.StatusIdentificationsArray, ArchiveCaseID: c.ArchiveCaseID,
 	}
 	switch {
 	case len(c.WebhookTypes) == 1 && strings.EqualFold(c.WebhookTypes[0], "none"):

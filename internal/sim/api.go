@@ -406,7 +406,9 @@ func parseISO(s string) (time.Time, error) {
 
 // archive marks closed cases archived (7.6). The body is a JSON array of at
 // most 10000 case IDs; other statuses and unknown IDs are ignored. The
-// answer lists the CaseStatus of each case that changed, with its caseId.
+// answer lists the CaseStatus (8.3) of each case that changed, in request
+// order, without a caseId as 7.6.1 describes it (with one when
+// Config.ArchiveCaseID).
 func (h *apiHandler) archive(w http.ResponseWriter, r *http.Request, who login) error {
 	if who == loginPartner {
 		return errorf(http.StatusForbidden, "a partner may not archive cases")
@@ -437,8 +439,12 @@ func (h *apiHandler) archive(w http.ResponseWriter, r *http.Request, who login) 
 		c.archived = true
 		c.version++
 		s.st.update(c)
+		caseID := ""
+		if s.cfg.ArchiveCaseID {
+			caseID = c.id
+		}
 		out = append(out, connector.CaseStatus{
-			CaseID: c.id, Status: caseStatusText[c.status], Archived: true,
+			CaseID: caseID, Status: caseStatusText[c.status], Archived: true,
 			ValidUntil: outTime(c.validUntil), Created: outTime(c.created), Modified: outTime(c.modified),
 		})
 	}

@@ -297,7 +297,7 @@ func TestListLimit(t *testing.T) {
 }
 
 func TestArchive(t *testing.T) {
-	s, srv := newTestSim(t, Config{})
+	s, srv := newTestSim(t, Config{ArchiveCaseID: true})
 	a := newAPI(t, srv)
 	closed := mustCase(t, s, CaseSpec{}, true)
 	open := mustCase(t, s, CaseSpec{}, false)

@@ -108,6 +108,12 @@ type Config struct {
 	// "primaryIdent" as the text of 7.4.2 says. Default false (the text).
 	StatusIdentificationsArray bool
 
+	// ArchiveCaseID adds "caseId" to each CaseStatus of the archive answer.
+	// Default false: the guide's shape (7.6.1, "a list of status objects,
+	// one for each updated case"; CaseStatus, 8.3, has no caseId). Clients
+	// must not rely on it; the option exists to test that they tolerate it.
+	ArchiveCaseID bool
+
 	// Now is the clock the simulated clock is derived from. Default
 	// time.Now. A fixed function freezes the simulated clock except for
 	// Advance, which makes tests deterministic.

@@ -110,7 +110,11 @@
 // deterministic from Seed and caseId, clearly fake ("Erika Testfrau",
 // example.com, document numbers "TSIM....."), generated on every read (nothing
 // is stored, so 100 000 cases stay small). Provided order data is echoed with
-// status "match". The fields follow chapter 8 per class and method:
+// status "match", except the document data of an identification restarted
+// after 'incomplete' (a new document): differing provided values are
+// overwritten with status "change" (8.5, 8.6.2, 8.6.3). One case in four also
+// has the 'resultdata' and 'resultimages' PDFs of 8.6.7. The fields follow
+// chapter 8 per class and method:
 // number/dateIssued/authority only GwG and TKG and never eID; birthPlace and
 // placeOfIssue only GwG; birthName and nationality not TKG; drivingLicence
 // only photo in Mobility; additionalDataVideo identificationServiceCenter(Video)

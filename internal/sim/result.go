@@ -116,7 +116,7 @@ func (s *Sim) view(sn *snapshot, v viewOpts) *connector.CaseResult {
 	if c.fixed != nil {
 		cr.ContactData = c.fixed.contactData
 	} else if prim >= 0 && g.hasResult(&sn.idents[prim]) {
-		cr.ContactData = g.contactData()
+		cr.ContactData = g.contactData(&sn.idents[prim])
 	}
 	switch {
 	case v.full:
@@ -187,7 +187,26 @@ func field(found, provided string) *connector.Field {
 	return &connector.Field{Value: connector.Text(found), Status: connector.FieldNew}
 }
 
-func (g *gen) contactData() *connector.ContactDataResult {
+// renewedField is field for the data of a document the user may have
+// replaced. The person stays who the client said (names, birth date keep
+// "match"), but a user who came back after 'incomplete' "with another valid
+// identification document" (guide 4.1-4.5) shows a document the client's
+// provided data does not describe: its values overwrite the provided ones
+// with status "change" (8.5, 8.6.2, 8.6.3). Without a restart, or when the
+// values agree, it is field.
+func renewedField(found, provided string, renewed bool) *connector.Field {
+	if renewed && provided != "" && provided != found {
+		return &connector.Field{Value: found, Status: connector.FieldChange}
+	}
+	return field(found, provided)
+}
+
+// renewed reports whether identification id was restarted after
+// 'incomplete' (the scenarios "incomplete-then-success" and the like), so
+// its document data was read anew.
+func renewed(id *identState) bool { return id != nil && id.attempts > 0 }
+
+func (g *gen) contactData(prim *identState) *connector.ContactDataResult {
 	p := g.person()
 	var pr connector.ContactDataProvided
 	if cp := g.sn.c.order.ContactDataProvided; cp != nil {
@@ -197,14 +216,17 @@ func (g *gen) contactData() *connector.ContactDataResult {
 	if pr.Address != nil {
 		pa = *pr.Address
 	}
+	fromIdent := renewed(prim) && (prim.method == connector.MethodBasic || prim.method == connector.MethodVideo)
 	cd := &connector.ContactDataResult{
 		FirstName: field(p.first, pr.FirstName),
 		LastName:  field(p.last, pr.LastName),
 		Email:     field(p.email, pr.Email),
+		// In basic and video the address comes from the identification
+		// process (8.5): a renewed document brings its address.
 		Address: &connector.AddressResult{
-			StreetAddress: field(p.street, pa.StreetAddress),
-			PostalCode:    field(p.postal, pa.PostalCode),
-			City:          field(p.city, pa.City),
+			StreetAddress: renewedField(p.street, pa.StreetAddress, fromIdent),
+			PostalCode:    renewedField(p.postal, pa.PostalCode, fromIdent),
+			City:          renewedField(p.city, pa.City, fromIdent),
 			Country:       field("DEU", pa.Country),
 		},
 	}
@@ -236,7 +258,7 @@ func (g *gen) ident(i int) connector.IdentificationResult {
 	if !res {
 		return r
 	}
-	doc := g.document(m)
+	doc := g.document(m, renewed(id))
 	if doc != nil {
 		if r.IdentificationDocument != nil {
 			doc.Records = r.IdentificationDocument.Records
@@ -244,7 +266,16 @@ func (g *gen) ident(i int) connector.IdentificationResult {
 		r.IdentificationDocument = doc
 	}
 	rec := recorder{g: g, i: i, m: m}
-	r.Records = append([]connector.RecordResult{rec.make(connector.BelongsToMethod, connector.RecordResultPDF, nil)}, r.Records...)
+	pdfs := []connector.RecordResult{rec.make(connector.BelongsToMethod, connector.RecordResultPDF, nil)}
+	if g.splitResultPDF() {
+		// Slots 10 and 11 of the identification's 12 record ids: the
+		// others (result 0, photo records from 1, the rest after the result)
+		// keep the ids they had.
+		split := recorder{g: g, i: i, m: m, k: 10}
+		pdfs = append(pdfs, split.make(connector.BelongsToMethod, connector.RecordResultData, nil),
+			split.make(connector.BelongsToMethod, connector.RecordResultImages, nil))
+	}
+	r.Records = append(pdfs, r.Records...)
 	switch m {
 	case connector.MethodVideo:
 		// TKG: user face images are not available (8.6.7).
@@ -266,7 +297,7 @@ func (g *gen) ident(i int) connector.IdentificationResult {
 		r.AdditionalDataEid = &connector.AdditionalDataEid{DKK: connector.Text(g.person().dkk)}
 	case connector.MethodPhoto:
 		if class == connector.ClassMobility {
-			dl := g.drivingLicence()
+			dl := g.drivingLicence(renewed(id))
 			if r.DrivingLicence != nil {
 				dl.Records = r.DrivingLicence.Records
 			}
@@ -278,7 +309,7 @@ func (g *gen) ident(i int) connector.IdentificationResult {
 
 // document is the IdentificationDocumentResult with the fields the class and
 // method allow (8.6.2).
-func (g *gen) document(m connector.Method) *connector.IdentificationDocumentResult {
+func (g *gen) document(m connector.Method, renew bool) *connector.IdentificationDocumentResult {
 	p := g.person()
 	class := g.sn.c.class
 	var pr connector.IdentificationDocumentProvided
@@ -299,20 +330,20 @@ func (g *gen) document(m connector.Method) *connector.IdentificationDocumentResu
 		FirstName:         field(p.first, pr.FirstName),
 		LastName:          field(p.last, pr.LastName),
 		BirthDate:         field(p.birthDate, pr.BirthDate),
-		DateOfExpiry:      field(p.docExpiry, pr.DateOfExpiry),
+		DateOfExpiry:      renewedField(p.docExpiry, pr.DateOfExpiry, renew),
 		Address: &connector.AddressResult{
-			StreetAddress: field(p.street, pa.StreetAddress),
-			PostalCode:    field(p.postal, pa.PostalCode),
-			City:          field(p.city, pa.City),
+			StreetAddress: renewedField(p.street, pa.StreetAddress, renew),
+			PostalCode:    renewedField(p.postal, pa.PostalCode, renew),
+			City:          renewedField(p.city, pa.City, renew),
 			Country:       field("DEU", pa.Country),
 		},
 	}
 	gwgTKG := class == connector.ClassGwG || class == connector.ClassTKG
 	// number, dateIssued, authority: GwG and TKG, never eID (chip data set).
 	if gwgTKG && m != connector.MethodEID {
-		d.Number = field(p.docNumber, pr.Number)
-		d.DateIssued = field(p.docIssued, pr.DateIssued)
-		d.Authority = field(p.authority, pr.Authority)
+		d.Number = renewedField(p.docNumber, pr.Number, renew)
+		d.DateIssued = renewedField(p.docIssued, pr.DateIssued, renew)
+		d.Authority = renewedField(p.authority, pr.Authority, renew)
 	}
 	// birthName and nationality: all classes but TKG.
 	if class != connector.ClassTKG {
@@ -328,7 +359,7 @@ func (g *gen) document(m connector.Method) *connector.IdentificationDocumentResu
 			if docType == "2" {
 				poi = p.city
 			}
-			d.PlaceOfIssue = field(poi, pr.PlaceOfIssue)
+			d.PlaceOfIssue = renewedField(poi, pr.PlaceOfIssue, renew)
 		}
 	}
 	return d
@@ -336,7 +367,7 @@ func (g *gen) document(m connector.Method) *connector.IdentificationDocumentResu
 
 // drivingLicence is the DrivingLicenceResult of method photo, class Mobility
 // (8.6.3), with the fields marked "yes".
-func (g *gen) drivingLicence() *connector.DrivingLicenceResult {
+func (g *gen) drivingLicence(renew bool) *connector.DrivingLicenceResult {
 	p := g.person()
 	var pr connector.DrivingLicenceProvided
 	if dp := g.sn.c.order.DrivingLicenceProvided; dp != nil {
@@ -344,11 +375,11 @@ func (g *gen) drivingLicence() *connector.DrivingLicenceResult {
 	}
 	return &connector.DrivingLicenceResult{
 		CountryOfDocument: field("DEU", pr.CountryOfDocument),
-		Number:            field(p.dlNumber, pr.Number),
+		Number:            renewedField(p.dlNumber, pr.Number, renew),
 		FirstName:         field(p.first, pr.FirstName),
 		LastName:          field(p.last, pr.LastName),
 		BirthDate:         field(p.birthDate, pr.BirthDate),
-		DateOfExpiry:      field(p.dlExpiry, pr.DateOfExpiry),
+		DateOfExpiry:      renewedField(p.dlExpiry, pr.DateOfExpiry, renew),
 		Restrictions:      field("keine", ""),
 		DrivingLicenceClasses: []connector.DrivingLicenceClassResult{{
 			ClassName:    field("B", ""),
@@ -452,6 +483,15 @@ func (rc *recorder) docRecords(types ...string) []connector.RecordResult {
 		out[i] = rc.make(connector.BelongsToIdentificationDocument, t, nil)
 	}
 	return out
+}
+
+// splitResultPDF reports whether this case's result comes with the
+// method-level PDFs 'resultdata' and 'resultimages' of 8.6.7 besides
+// 'result'. The guide lists the types without saying when POSTIDENT makes
+// them (an account option, presumably); the simulator gives them to one case
+// in four, drawn from Seed and caseId, so consumers meet all three.
+func (g *gen) splitResultPDF() bool {
+	return g.s.caseRand(g.sn.c.id, "resultpdf").IntN(4) == 0
 }
 
 // bytes returns the base64 data of a record when the request asked for it
