@@ -32,6 +32,7 @@ Scenarios:
   reconcile  closed cases found by one reconcile run -> CaseResults, cases/s
   memory     bytes per tracked case in the processor state (in process)
   reload     state reload time and connector RSS at -state-cases tracked cases
+  steady     5 x -state-cases cases of all time, -state-cases live: expiry, compaction, reload
   rsa        RSA-OAEP-256 decryption cost for 2048/3072/4096-bit keys
   all        every scenario above, in that order
 
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.E2EDuration, "e2e-duration", 15*time.Second, "e2e: duration of the fixed-rate phase")
 	fs.IntVar(&o.Burst, "burst", 10000, "e2e: cases in the burst")
 	fs.IntVar(&o.ReconcileCases, "reconcile-cases", 10000, "reconcile: closed cases to reconcile")
-	fs.IntVar(&o.StateCases, "state-cases", 1000000, "memory, reload: tracked cases")
+	fs.IntVar(&o.StateCases, "state-cases", 1000000, "memory, reload, steady: tracked (live) cases")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -137,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, bench.DescribeMachine(ctx, o.Brokers))
 	fmt.Fprintf(stdout, "settings: RSA-%d, %d partitions, processor list coalescing %v (min %d, 0 = default), writer batch timeout %s\n", o.KeyBits, o.Partitions, o.Coalesce, o.CoalesceMin, orDefault(o.BatchTimeout))
 	steps := map[string]func(context.Context) error{
-		"ingest": d.Ingest, "e2e": d.E2E, "reconcile": d.Reconcile, "memory": d.Memory, "reload": d.Reload, "rsa": d.RSA,
+		"ingest": d.Ingest, "e2e": d.E2E, "reconcile": d.Reconcile, "memory": d.Memory, "reload": d.Reload, "steady": d.Steady, "rsa": d.RSA,
 	}
 	var failed []string
 	for _, s := range scenarios {

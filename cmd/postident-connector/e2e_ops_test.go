@@ -273,9 +273,10 @@ func TestBackfillReemitsSameIDs(t *testing.T) {
 	}
 }
 
-// TestForgetLeavesNoValue: `forget` writes tombstones; once the topic is
-// compacted, a consumer reading it from the beginning finds no value for
-// the case (kfake's log cleaner stands in for Kafka's).
+// TestForgetLeavesNoValue: `forget` tombstones the result; once the topic
+// is compacted, a consumer reading it from the beginning finds no value for
+// the case (kfake's log cleaner stands in for Kafka's). The state topic keeps
+// only the forget marker: the case id and when, no state of the case.
 func TestForgetLeavesNoValue(t *testing.T) {
 	fake := kafkatest.Fake(t)
 	e := newE2E(t, envOpts{fake: fake})
@@ -306,7 +307,15 @@ func TestForgetLeavesNoValue(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if latest[gone] != nil || values[gone] != 0 {
+		if topic == e.cfgEnv["TOPIC_STATE"] {
+			var st connector.CaseState
+			if err := e.codec.Decode(e.ctx, latest[gone], &st); err != nil {
+				t.Fatalf("state of the forgotten case: %v", err)
+			}
+			if st.ForgottenAt == nil || st.CaseID != gone || st.Method != nil || st.Status != nil || st.ResultEventID != nil || st.CaseStatus != "" || values[gone] != 1 {
+				t.Errorf("state of the forgotten case is not the bare marker after compaction (%d values): %+v", values[gone], st)
+			}
+		} else if latest[gone] != nil || values[gone] != 0 {
 			t.Errorf("%s: %d values remain for the forgotten case", topic, values[gone])
 		}
 		for _, id := range closed[1:] {
