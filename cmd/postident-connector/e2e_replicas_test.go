@@ -388,3 +388,53 @@ func TestReplicasKilledLoseNothing(t *testing.T) {
 		t.Errorf("lost or second ids after kill -9: %s", f)
 	}
 }
+
+// crashStormBound is how long, after the last of ten kill -9 in a row, the
+// restarted connector may take to run the reconciler again and to archive
+// what it processed. It covers the dead members' session timeout (6s) plus
+// a rebalance; the test waits at most this long and logs what it took.
+const crashStormBound = 40 * time.Second
+
+// TestCrashStormRecovers kills the connector (all roles) ten times in a row
+// as soon as it is ready, then starts it once more: the reconciler lease is
+// taken and a reconcile runs, and cases that close afterwards are
+// processed and archived, each within crashStormBound.
+func TestCrashStormRecovers(t *testing.T) {
+	e := newE2E(t, envOpts{noStart: true, env: map[string]string{"RECONCILE_INTERVAL": "1h"}})
+	rs := newReplicaSet(t, e)
+	const all = "webhook,processor,reconciler,archiver"
+	for i := range 10 {
+		rs.stop(rs.start(fmt.Sprintf("storm-%d", i), all), syscall.SIGKILL)
+	}
+	p := rs.start("survivor", all)
+	t0 := time.Now()
+	ids := createMixed(t, e.sim, 20, 31)
+	for _, id := range ids {
+		if err := e.sim.RunToEnd(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := closedOf(e.sim, ids)
+	var reconciled, archived time.Duration
+	eventually(t, crashStormBound, "a reconcile run and every closed case archived after the crash storm", func() (bool, string) {
+		if reconciled == 0 && strings.Contains(tail(p.logf, 1000), `"reconcile done"`) {
+			reconciled = time.Since(t0)
+		}
+		n := 0
+		for _, id := range closed {
+			if e.sim.IsArchived(id) {
+				n++
+			}
+		}
+		if archived == 0 && n == len(closed) {
+			archived = time.Since(t0)
+		}
+		return reconciled > 0 && archived > 0, fmt.Sprintf("reconciled: %v, %d of %d closed cases archived", reconciled > 0, n, len(closed))
+	})
+	t.Logf("after 10 kill -9: reconcile ran %s and %d closed cases were archived %s after the restart (bound %s)",
+		reconciled.Round(100*time.Millisecond), len(closed), archived.Round(100*time.Millisecond), crashStormBound)
+	if os.Getenv("DEBUG_STORM") != "" {
+		t.Logf("t0 %s\n%s", t0.UTC().Format(time.RFC3339Nano), tail(p.logf, 300))
+	}
+	rs.stop(p, syscall.SIGTERM)
+}

@@ -55,8 +55,8 @@ type GroupConfig struct {
 func (c GroupConfig) withDefaults() GroupConfig {
 	c.HeartbeatInterval = orDuration(c.HeartbeatInterval, time.Second)
 	c.SessionTimeout = orDuration(c.SessionTimeout, 6*time.Second)
-	c.RebalanceTimeout = orDuration(c.RebalanceTimeout, 10*time.Second)
-	c.HandoverTimeout = orDuration(c.HandoverTimeout, 5*time.Second)
+	c.RebalanceTimeout = orDuration(c.RebalanceTimeout, 6*time.Second)
+	c.HandoverTimeout = orDuration(c.HandoverTimeout, 4*time.Second)
 	c.MaxWait = orDuration(c.MaxWait, 100*time.Millisecond)
 	return c
 }

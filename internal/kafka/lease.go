@@ -25,8 +25,8 @@ import (
 //   - A holder that loses contact with the coordinator notices at its next
 //     failed heartbeat (HeartbeatInterval plus the network timeout, about 3s)
 //     and its ctx is cancelled then; the coordinator gives the partition away
-//     only after SessionTimeout (10s).
-//   - In a rebalance the coordinator waits RebalanceTimeout (10s) for the
+//     only after SessionTimeout (6s).
+//   - In a rebalance the coordinator waits RebalanceTimeout (3s) for the
 //     holder to stop and rejoin; if whileHeld ignores its ctx longer than
 //     that, the next holder may start while it still runs.
 //
@@ -40,8 +40,8 @@ type Lease struct {
 
 	// Timings of group membership; see ReaderConfig for their meaning.
 	HeartbeatInterval time.Duration // default 1s
-	SessionTimeout    time.Duration // default 10s
-	RebalanceTimeout  time.Duration // default 10s
+	SessionTimeout    time.Duration // default 6s
+	RebalanceTimeout  time.Duration // default 3s
 
 	held atomic.Bool
 	// heldGen is the generation in which this member last held the lease
@@ -115,8 +115,8 @@ func (l *Lease) Run(ctx context.Context, whileHeld func(ctx context.Context) err
 		Topics:            []string{l.topic},
 		GroupBalancers:    []kafkago.GroupBalancer{leaseBalancer{l}},
 		HeartbeatInterval: orDuration(l.HeartbeatInterval, time.Second),
-		SessionTimeout:    orDuration(l.SessionTimeout, 10*time.Second),
-		RebalanceTimeout:  orDuration(l.RebalanceTimeout, 10*time.Second),
+		SessionTimeout:    orDuration(l.SessionTimeout, 6*time.Second),
+		RebalanceTimeout:  orDuration(l.RebalanceTimeout, 3*time.Second),
 		JoinGroupBackoff:  time.Second,
 		// The network timeout of each coordinator request, heartbeats
 		// included: it bounds how long a cut-off holder keeps running.
