@@ -45,6 +45,11 @@ const OperatorThreshold = 3
 // if it is parked (`postident-connector dead-letter retry`).
 const HeaderRetry = "postident-retry"
 
+// HeaderStoredAnswer on a retry notification carries the encrypted answer
+// kept on the dead-letter topic: when POSTIDENT no longer has the case
+// (404), the processor decodes it instead (see StoredDecoder).
+const HeaderStoredAnswer = "postident-stored-answer"
+
 // ErrNeedsOperator marks the error with which the processor stops pulling:
 // retrying cannot help until the configuration is fixed.
 var ErrNeedsOperator = errors.New("processor stopped for an operator")

@@ -120,6 +120,24 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 	return nil
 }
 
+// decodeStored is for a retry of a parked case that POSTIDENT no longer has:
+// the answer stored on the dead-letter topic, sent along by `dead-letter
+// retry`, is decoded with this build's decoder instead. Without one, the
+// fetch's result stands.
+func (p *Processor) decodeStored(ctx context.Context, w *caseWork, c *CaseResult, err error) (*CaseResult, error) {
+	sd, ok := p.src.(StoredDecoder)
+	if !ok {
+		return c, err
+	}
+	for i := len(w.msgs) - 1; i >= 0; i-- {
+		if ans := w.msgs[i].Header(HeaderStoredAnswer); len(ans) > 0 {
+			p.cfg.Logger.InfoContext(ctx, "case gone at POSTIDENT; decoding the answer stored on the dead-letter topic", "case_id", w.caseID)
+			return sd.DecodeStored(w.caseID, ans)
+		}
+	}
+	return c, err
+}
+
 // lastModified is the identification `modified` the case's notifications
 // carried (reconcile snapshots), or nil.
 func lastModified(w *caseWork) *time.Time {

@@ -617,6 +617,9 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 	} else {
 		c, err = p.fetch(ctx, w.caseID)
 	}
+	if errors.Is(err, ErrCaseGone) {
+		c, err = p.decodeStored(ctx, w, c, err)
+	}
 	if err != nil {
 		if errors.Is(err, ErrCaseGone) {
 			p.cfg.Logger.WarnContext(ctx, "case no longer known to POSTIDENT; notification dropped", "case_id", w.caseID)
