@@ -13,9 +13,11 @@ import (
 
 // Poison is a per-case fault: the answer for a chosen case is broken in one
 // way, as a buggy or hostile POSTIDENT might break it, while every other
-// case is served normally. It applies to the single-case data GETs (and,
-// for PoisonMistyped and PoisonList, to the case's entry in data lists);
-// status endpoints stay correct, so the reconciler keeps listing.
+// case is served normally. It applies to the single-case data GETs and,
+// where a list entry can carry it (mistyped, malformed, othercase, list),
+// to the case's entry in data lists; oversized and undecryptable answers
+// are single-case only (a list is one body, one JWE). Status endpoints stay
+// correct, so the reconciler keeps listing.
 type Poison string
 
 // Poison kinds.
@@ -110,11 +112,23 @@ func mistype(body []byte) []byte {
 
 // poisonListItem returns a data list's entry for caseID, poisoned if asked.
 func (s *Sim) poisonListItem(caseID string, item []byte) []byte {
-	switch s.poisonOf(caseID) {
+	switch p := s.poisonOf(caseID); p {
 	case PoisonMistyped, PoisonList:
 		return mistype(item)
+	case PoisonMalformed:
+		return []byte(`{"caseId":`)
+	case PoisonOtherCase:
+		return bytes.Replace(item, []byte(`"caseId":"`+caseID+`"`), []byte(`"caseId":"`+otherID(caseID)+`"`), 1)
 	}
 	return item
+}
+
+// otherID is a caseId that is not caseID.
+func otherID(caseID string) string {
+	if caseID[0] == 'X' {
+		return "Y" + caseID[1:]
+	}
+	return "X" + caseID[1:]
 }
 
 // writePoisoned answers a single-case data GET of a poisoned case; false
@@ -126,11 +140,7 @@ func (h *apiHandler) writePoisoned(w http.ResponseWriter, pub *rsa.PublicKey, ca
 	case PoisonMalformed:
 		return true, h.write(w, pub, []byte(`{"caseId":`))
 	case PoisonOtherCase:
-		other := "X" + caseID[1:]
-		if caseID[0] == 'X' {
-			other = "Y" + caseID[1:]
-		}
-		return true, h.write(w, pub, bytes.Replace(body, []byte(`"caseId":"`+caseID+`"`), []byte(`"caseId":"`+other+`"`), 1))
+		return true, h.write(w, pub, bytes.Replace(body, []byte(`"caseId":"`+caseID+`"`), []byte(`"caseId":"`+otherID(caseID)+`"`), 1))
 	case PoisonOversized:
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		_, _ = io.WriteString(w, `{"caseId":"`+caseID+`","padding":"`)
