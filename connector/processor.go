@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -24,6 +25,7 @@ type Topics struct {
 	Notifications string // webhook and reconcile notifications (delete policy)
 	State         string // last emitted state per case (compacted)
 	Records       string // binary records, when enabled (compacted)
+	DeadLetter    string // parked cases (compacted; a tombstone once resolved)
 }
 
 // DefaultTopics are the topic names of DESIGN.md.
@@ -34,6 +36,7 @@ func DefaultTopics() Topics {
 		Notifications: "postident.notifications.v1",
 		State:         "postident.case-state.v1",
 		Records:       "postident.case-records.v1",
+		DeadLetter:    "postident.case-dead-letter.v1",
 	}
 }
 
@@ -75,8 +78,28 @@ type ProcessorConfig struct {
 	// Expiry removes state entries of cases POSTIDENT has deleted (see
 	// ExpiryConfig); it runs only with a Subscriber that is an Ownership.
 	Expiry ExpiryConfig
-	Logger *slog.Logger
-	Now      func() time.Time
+	// RetryBudget is how long a batch retries cases that fail for a
+	// transient reason (5xx, timeouts, an unavailable schema registry)
+	// while other cases of the batch go through; after it they are parked
+	// as "transient". When no case of the batch goes through (a POSTIDENT
+	// outage) nothing is parked and the batch is retried until it does.
+	// Default 1m.
+	RetryBudget time.Duration
+	// ParkRetryInterval is how long a parked case is left alone (its
+	// notifications skipped) before the next notification fetches it
+	// again; a changed identification `modified` in a reconcile snapshot
+	// or a retry request (HeaderRetry) fetches it at once. Default 1h.
+	ParkRetryInterval time.Duration
+	// Parked is the set of parked cases loaded from the dead-letter topic;
+	// nil starts empty.
+	Parked *Parked
+	// Version is the connector version written into dead-letter records.
+	Version string
+	// OnReady, when set, is told when the processor stops for an operator
+	// (false, with the reason) and when it runs (true).
+	OnReady func(ready bool, reason string)
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 func (c *ProcessorConfig) defaults() {
@@ -97,6 +120,18 @@ func (c *ProcessorConfig) defaults() {
 	}
 	if c.Topics == (Topics{}) {
 		c.Topics = DefaultTopics()
+	}
+	if c.Topics.DeadLetter == "" {
+		c.Topics.DeadLetter = DefaultTopics().DeadLetter
+	}
+	if c.RetryBudget <= 0 {
+		c.RetryBudget = time.Minute
+	}
+	if c.ParkRetryInterval <= 0 {
+		c.ParkRetryInterval = time.Hour
+	}
+	if c.Parked == nil {
+		c.Parked = NewParked()
 	}
 	if c.MaxRecordBytes <= 0 {
 		c.MaxRecordBytes = 1 << 20
@@ -139,12 +174,26 @@ type Processor struct {
 	skipped   metric.Int64Counter
 	lists     metric.Int64Counter
 	stateSize metric.Int64ObservableGauge
+	parkedN   metric.Int64Counter
+
+	// parked is the parked set (ProcessorConfig.Parked).
+	parked *Parked
+	// suspects are the cases that failed to decrypt (or got a 400) since
+	// the last successful fetch; OperatorThreshold of them stop the
+	// processor. Touched by HandleBatch's own goroutine only.
+	suspects map[string]struct{}
+	// halted is set while the processor waits for an operator.
+	halted atomic.Bool
+	// oldest is the Kafka time (unix ns) of the oldest notification of the
+	// batch in hand, 0 when none is.
+	oldest atomic.Int64
 
 	// Attribute sets built once: attribute.NewSet on every Add was 5% of
 	// the processor's CPU.
 	eventAttrs map[eventKey]metric.AddOption
 	fetchAttrs map[string]metric.AddOption
 	listAttrs  [2]metric.AddOption // data, status
+	parkAttrs  map[string]metric.AddOption
 
 	co *coalescer // nil when coalescing is off
 }
@@ -168,7 +217,7 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 	if cfg.ClientID == "" {
 		return nil, errors.New("processor: client id is required")
 	}
-	p := &Processor{cfg: cfg, src: src, pub: pub, codec: codec, state: state, tracer: otel.Tracer(instrumentation)}
+	p := &Processor{cfg: cfg, src: src, pub: pub, codec: codec, state: state, tracer: otel.Tracer(instrumentation), parked: cfg.Parked}
 	m := otel.Meter(instrumentation)
 	var err error
 	if p.events, err = m.Int64Counter("postident_events_produced_total", metric.WithDescription("Events produced, by type and origin.")); err != nil {
@@ -191,6 +240,9 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 			o.Observe(int64(state.Len()))
 			return nil
 		})); err != nil {
+		return nil, err
+	}
+	if err := p.parkMetrics(m); err != nil {
 		return nil, err
 	}
 	p.eventAttrs = map[eventKey]metric.AddOption{}
@@ -249,6 +301,7 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 			}
 			return fmt.Errorf("processor: fetch notifications: %w", err)
 		}
+		p.oldest.Store(oldestTime(batch))
 		backoff := 100 * time.Millisecond
 		for {
 			err = p.HandleBatch(ctx, batch)
@@ -258,8 +311,11 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if IsFatal(err) {
-				return fmt.Errorf("processor stopped, POSTIDENT answers cannot be used (check POSTIDENT_CLIENT_ID, credentials, POSTIDENT_PRIVATE_KEY_FILE and POSTIDENT_DATA_PASSWORD with `postident-connector check`): %w", err)
+			if errors.Is(err, ErrNeedsOperator) || IsFatal(err) {
+				// Stop pulling, uncommitted: the notifications wait on
+				// Kafka, and the other roles of the process keep running.
+				p.halt(ctx, err)
+				return nil
 			}
 			p.cfg.Logger.WarnContext(ctx, "processor batch failed, retrying", "notifications", len(batch), "backoff", backoff, "err", err)
 			select {
@@ -271,6 +327,7 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 		}
 		select {
 		case commits <- batch:
+			p.oldest.Store(0)
 		case <-ctx.Done():
 			return nil
 		}
@@ -318,6 +375,11 @@ type caseWork struct {
 	caseID string
 	notes  []*Notification
 	msgs   []*Message
+
+	// Failures across the retry rounds of one batch.
+	attempts int32
+	first    time.Time
+	err      error
 }
 
 // outcome is what handling one case produced: records to publish and the
@@ -327,12 +389,58 @@ type outcome struct {
 	out    []Message
 	memo   memo
 	keep   bool
+	// fetched: POSTIDENT answered and the answer was used (a successful
+	// decryption, when encryption is on).
+	fetched bool
 }
 
 // HandleBatch processes notification messages and returns nil once every
-// resulting event and state record is acknowledged by Kafka. Undecodable
-// notifications are logged and skipped: they cannot become valid by retrying.
+// case is handled: its events and state acknowledged by Kafka, or parked on
+// the dead-letter topic. Undecodable notifications are logged and skipped:
+// they cannot become valid by retrying.
+//
+// Failures are sorted per case (classOf). The good cases are published at
+// once; an unreadable answer is parked at once; transient failures are
+// retried, only the failed cases, with backoff, for ProcessorConfig.
+// RetryBudget, then parked as "transient" if other cases went through (if
+// none did, POSTIDENT is down: the batch keeps waiting, nothing is parked).
+// A decryption failure or a 400 is parked when other cases decrypt; with no
+// success since, OperatorThreshold different such cases (or a 401/403)
+// return an error wrapping ErrNeedsOperator, and the batch stays
+// uncommitted.
 func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
+	order := p.group(ctx, msgs)
+	pre := p.prefetch(ctx, order)
+	start := p.cfg.Now()
+	backoff := 100 * time.Millisecond
+	progress := false
+	for {
+		failed, ok, err := p.round(ctx, order, pre)
+		if err != nil {
+			return err
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		progress = progress || ok
+		retry, err := p.sortFailures(ctx, failed, progress, p.cfg.Now().Sub(start) >= p.cfg.RetryBudget)
+		if err != nil || len(retry) == 0 {
+			return err
+		}
+		p.cfg.Logger.WarnContext(ctx, "cases of a batch failed, retrying them", "failed", len(retry), "cases", len(order),
+			"backoff", backoff, "err", retry[0].err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+		order, pre = retry, nil
+	}
+}
+
+// group sorts the notifications by case, in order of first appearance.
+func (p *Processor) group(ctx context.Context, msgs []Message) []*caseWork {
 	works := make(map[string]*caseWork)
 	var order []*caseWork
 	for i := range msgs {
@@ -360,7 +468,13 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 		w.notes = append(w.notes, &n)
 		w.msgs = append(w.msgs, m)
 	}
-	pre := p.prefetch(ctx, order)
+	return order
+}
+
+// round handles the cases of order in parallel, publishes what the good
+// ones produced and returns the failed ones; ok reports whether any case
+// was fetched successfully.
+func (p *Processor) round(ctx context.Context, order []*caseWork, pre map[string]*CaseResult) (failed []*caseWork, ok bool, err error) {
 	results := make([]outcome, len(order))
 	errs := make([]error, len(order))
 	sem := make(chan struct{}, p.cfg.Parallelism)
@@ -375,40 +489,48 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 		}()
 	}
 	wg.Wait()
-	// One error says enough: the first fatal one if any, else the first,
-	// with how many cases failed.
-	var first error
-	failed := 0
-	for _, err := range errs {
-		if err == nil {
+	now := p.cfg.Now()
+	var out []Message
+	var unpark []string
+	for i, w := range order {
+		if errs[i] != nil {
+			w.attempts++
+			if w.first.IsZero() {
+				w.first = now
+			}
+			w.err = errs[i]
+			failed = append(failed, w)
 			continue
 		}
-		failed++
-		if first == nil || (IsFatal(err) && !IsFatal(first)) {
-			first = err
+		r := &results[i]
+		if r.fetched {
+			ok = true
+			if _, was := p.parked.get(w.caseID); was {
+				// Resolved: the tombstone empties its dead-letter entry.
+				unpark = append(unpark, w.caseID)
+				out = append(out, Message{Topic: p.cfg.Topics.DeadLetter, Key: []byte(w.caseID), Time: now})
+			}
 		}
-	}
-	if first != nil {
-		if failed > 1 {
-			return fmt.Errorf("%d of %d cases failed, first: %w", failed, len(order), first)
-		}
-		return first
-	}
-	var out []Message
-	for _, r := range results {
 		out = append(out, r.out...)
 	}
 	if len(out) > 0 {
 		if err := p.pub.Publish(ctx, out...); err != nil {
-			return fmt.Errorf("publish events: %w", err)
+			return nil, false, fmt.Errorf("publish events: %w", err)
 		}
 	}
-	for _, r := range results {
-		if r.keep {
+	for i := range results {
+		if r := &results[i]; errs[i] == nil && r.keep {
 			p.state.put(r.caseID, r.memo)
 		}
 	}
-	return nil
+	for _, id := range unpark {
+		p.parked.remove(id)
+		p.cfg.Logger.InfoContext(ctx, "parked case went through; dead-letter entry removed", "case_id", id)
+	}
+	if ok && len(p.suspects) > 0 {
+		clear(p.suspects)
+	}
+	return failed, ok, nil
 }
 
 // prefetch fetches the batch's closed cases with list calls where it can
@@ -420,7 +542,7 @@ func (p *Processor) prefetch(ctx context.Context, order []*caseWork) map[string]
 	}
 	var hints []hint
 	for _, w := range order {
-		if _, _, need := p.needsFetch(w); !need {
+		if _, _, need := p.needsFetch(w); !need || (p.parked.Len() > 0 && p.parkedSkip(w)) {
 			continue
 		}
 		if h, ok := hintOf(w); ok {
@@ -488,6 +610,13 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 		p.skipped.Add(ctx, int64(len(w.notes)), p.skipAttr(prev))
 		return outcome{}, nil
 	}
+	if p.parked.Len() > 0 && p.parkedSkip(w) {
+		// Parked: left alone until it changes, a retry is asked for, or
+		// the park interval passes (see parkedSkip).
+		span.SetAttributes(attribute.Bool("postident.parked", true))
+		p.skipped.Add(ctx, int64(len(w.notes)))
+		return outcome{}, nil
+	}
 
 	c, err := pre, error(nil)
 	if c != nil {
@@ -495,6 +624,9 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 		p.fetches.Add(ctx, 1, p.fetchAttrs["list"])
 	} else {
 		c, err = p.fetch(ctx, w.caseID)
+	}
+	if errors.Is(err, ErrCaseGone) {
+		c, err = p.decodeStored(ctx, w, c, err)
 	}
 	if err != nil {
 		if errors.Is(err, ErrCaseGone) {
@@ -512,7 +644,9 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 	if last.ReferenceID != nil && c.OrderData != nil && c.OrderData.ProcessData != nil && c.OrderData.ProcessData.ReferenceID == "" {
 		c.OrderData.ProcessData.ReferenceID = *last.ReferenceID
 	}
-	return p.diff(ctx, c, prev, tracked, origin, w.msgs[len(w.msgs)-1].Headers)
+	oc, err := p.diff(ctx, c, prev, tracked, origin, w.msgs[len(w.msgs)-1].Headers)
+	oc.fetched = true
+	return oc, err
 }
 
 func allSnapshots(notes []*Notification) bool {

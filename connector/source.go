@@ -21,11 +21,58 @@ var ErrUnauthorized = errors.New("POSTIDENT refused the credentials")
 // Retrying cannot help; an operator must act.
 var ErrMisconfigured = errors.New("POSTIDENT answer unreadable with this configuration")
 
+// ErrCaseUnreadable is returned (wrapped) by a Source when POSTIDENT's
+// answer for one case arrived but cannot be used: malformed JSON, a member
+// of the wrong JSON type, a body over the size cap, or an answer for another
+// caseId. The same bytes would come again: retrying cannot help, but it
+// concerns this case only. The processor parks the case (dead-letter
+// topic) and goes on with the others.
+var ErrCaseUnreadable = errors.New("POSTIDENT answer for this case is unreadable")
+
+// ErrUndecryptable is returned (wrapped) by a Source when the answer for one
+// case does not decrypt (or arrives in plain JSON although encryption is
+// required). One such case is a broken or hostile answer and is parked;
+// several different cases failing with no successful fetch in between mean
+// the key or data password is wrong, which needs an operator (see
+// Processor).
+var ErrUndecryptable = errors.New("POSTIDENT answer for this case does not decrypt")
+
 // IsFatal reports whether err needs an operator: wrong credentials, a
 // request POSTIDENT rejects as malformed (such as a wrong x-scr-keyhash from
-// a wrong data password), or answers that do not decrypt.
+// a wrong data password), or answers that do not decrypt. The processor
+// judges ErrBadRequest and ErrUndecryptable of single-case fetches over
+// several cases instead (see Processor); other callers (archiver, backfill,
+// CLI) treat them as fatal at once.
 func IsFatal(err error) bool {
-	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrBadRequest) || errors.Is(err, ErrMisconfigured)
+	return errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrBadRequest) || errors.Is(err, ErrMisconfigured) ||
+		errors.Is(err, ErrUndecryptable)
+}
+
+// CaseError is what a Source knows about the failed fetch of one case,
+// beyond its message: it fills the dead-letter record. Error() is the
+// cause's text only; EncryptedAnswer, the raw compact JWE POSTIDENT sent
+// (when there was one), never appears in it.
+type CaseError struct {
+	// Endpoint is the method and path template, e.g. "GET /cases/{caseId}".
+	Endpoint string
+	// StatusCode is the HTTP status of an unsuccessful answer, else 0.
+	StatusCode int
+	// EncryptedAnswer is the still-encrypted answer (compact JWE) of a
+	// response that arrived but could not be used; nil otherwise.
+	EncryptedAnswer []byte
+	// Err is the cause, wrapping one of this package's sentinels.
+	Err error
+}
+
+func (e *CaseError) Error() string { return e.Err.Error() }
+func (e *CaseError) Unwrap() error { return e.Err }
+
+// DecodeStored decodes a stored answer (the EncryptedAnswer of a
+// dead-letter record) for caseID with this build's decoder and key. A Source
+// that can do so implements it; `dead-letter retry` uses it when POSTIDENT
+// no longer has the case.
+type StoredDecoder interface {
+	DecodeStored(caseID string, answer []byte) (*CaseResult, error)
 }
 
 // ListQuery selects cases of the list endpoints (guide 7.5). Zero times are

@@ -17,6 +17,7 @@ const (
 	NameCaseResult    = "CaseResult"
 	NameNotification  = "Notification"
 	NameCaseState     = "CaseState"
+	NameDeadLetter    = "CaseDeadLetter"
 )
 
 // Namespace of every record.
@@ -34,7 +35,12 @@ var files = map[string]string{
 	NameCaseResult:    "case-result.avsc",
 	NameNotification:  "notification.avsc",
 	NameCaseState:     "case-state.avsc",
+	NameDeadLetter:    "case-dead-letter.avsc",
 }
+
+// since names the first release of a record added after v1: older
+// released sets do not have it.
+var since = map[string]string{NameDeadLetter: "v2"}
 
 // set is one version of the four schemas.
 type set struct {
@@ -43,16 +49,19 @@ type set struct {
 }
 
 var (
-	cur          = mustLoad(current, ".")
+	cur          = mustLoad(current, ".", "")
 	releasedSets = mustLoadReleased()
 )
 
 // mustLoad parses the four files under dir of fsys. The files are compiled
 // into the binary, so a broken one is a programming error the tests catch:
 // it panics.
-func mustLoad(fsys fs.FS, dir string) set {
+func mustLoad(fsys fs.FS, dir, version string) set {
 	s := set{sources: map[string]string{}, schemas: map[string]avro.Schema{}}
 	for name, file := range files {
+		if v, ok := since[name]; ok && version != "" && olderVersion(version, v) {
+			continue // the record did not exist in that release
+		}
 		b, err := fs.ReadFile(fsys, path.Join(dir, file))
 		if err != nil {
 			panic(fmt.Sprintf("schemas: read %s/%s: %v", dir, file, err))
@@ -78,7 +87,7 @@ func mustLoadReleased() map[string]set {
 	}
 	for _, e := range entries {
 		if e.IsDir() {
-			out[e.Name()] = mustLoad(released, path.Join("released", e.Name()))
+			out[e.Name()] = mustLoad(released, path.Join("released", e.Name()), e.Name())
 		}
 	}
 	return out
@@ -92,6 +101,26 @@ func mustLoadReleased() map[string]set {
 func Parse(src string) (avro.Schema, error) {
 	return avro.ParseWithCache(src, "", &avro.SchemaCache{})
 }
+
+// olderVersion reports whether release a ("v1") comes before b.
+func olderVersion(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// Since returns the first release of the record name ("v1" for the
+// original four).
+func Since(name string) string {
+	if v, ok := since[name]; ok {
+		return v
+	}
+	return "v1"
+}
+
+// DeadLetter returns the CaseDeadLetter schema.
+func DeadLetter() avro.Schema { return cur.schemas[NameDeadLetter] }
 
 // StatusChanged returns the CaseStatusChanged schema.
 func StatusChanged() avro.Schema { return cur.schemas[NameStatusChanged] }
@@ -116,7 +145,7 @@ func All() map[string]avro.Schema {
 
 // Names returns the record names in a stable order.
 func Names() []string {
-	return []string{NameStatusChanged, NameCaseResult, NameNotification, NameCaseState}
+	return []string{NameStatusChanged, NameCaseResult, NameNotification, NameCaseState, NameDeadLetter}
 }
 
 // Source returns the JSON text of the current schema of the record name, as

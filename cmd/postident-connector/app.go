@@ -51,7 +51,8 @@ type App struct {
 	state  *connector.State
 	// sub is the processor's consumer group member; it follows the state
 	// topic and implements connector.Ownership.
-	sub *kafka.GroupSubscriber
+	sub    *kafka.GroupSubscriber
+	parked *connector.Parked
 
 	adminSrv   *http.Server
 	webhookSrv *http.Server
@@ -179,6 +180,9 @@ func (a *App) start(ctx context.Context) error {
 		if err := a.loadState(ctx); err != nil {
 			return err
 		}
+		if err := a.loadParked(ctx); err != nil {
+			return err
+		}
 	}
 	a.health.SetReady("state", true, "")
 	return nil
@@ -210,6 +214,9 @@ func (a *App) topicSpecs() []kafka.TopicSpec {
 		resultTopicSpec(a.cfg, t.Result),
 		{Name: t.Notifications, Partitions: k.Partitions, ReplicationFactor: rf, RetentionMs: ret},
 		{Name: t.State, Partitions: k.Partitions, ReplicationFactor: rf, Compact: true},
+		// Compacted by caseId, with a tombstone once a case went through:
+		// the topic is the set of cases parked now, whatever its age.
+		{Name: t.DeadLetter, Partitions: k.Partitions, ReplicationFactor: rf, Compact: true},
 		{Name: t.Lease, Partitions: 1, ReplicationFactor: rf, RetentionMs: ret},
 	}
 	if a.cfg.Postident.IncludeBinaryData || a.cfg.Postident.IncludeResultPDF {
@@ -284,6 +291,32 @@ func ownStateWrite(m connector.Message) bool {
 	return m.Value != nil && string(m.Header(connector.HeaderType)) == connector.TypeCaseState
 }
 
+// loadParked reads the compacted dead-letter topic to its end, so that the
+// processor leaves parked cases alone after a restart too.
+func (a *App) loadParked(ctx context.Context) error {
+	a.parked = connector.NewParked()
+	err := kafka.ReadAll(ctx, a.kcfg, a.cfg.Topics.DeadLetter, func(m connector.Message) error {
+		if m.Value == nil {
+			a.parked.Apply(string(m.Key), nil)
+			return nil
+		}
+		var d connector.DeadLetter
+		if err := a.codec.Decode(ctx, m.Value, &d); err != nil {
+			a.log.Warn("skipping undecodable dead-letter record", "partition", m.Partition, "offset", m.Offset, "err", err)
+			return nil
+		}
+		a.parked.Apply(string(m.Key), &d)
+		return nil
+	}, kafka.ConcurrentPartitions())
+	if err != nil {
+		return fmt.Errorf("load parked cases from %s: %w", a.cfg.Topics.DeadLetter, err)
+	}
+	if n := a.parked.Len(); n > 0 {
+		a.log.Warn("cases parked on the dead-letter topic", "cases", n, "topic", a.cfg.Topics.DeadLetter)
+	}
+	return nil
+}
+
 // startRoles starts processor, reconciler and archiver goroutines. A fatal
 // processor error stops the App; an archiver that POSTIDENT refuses stops
 // alone, and the rest keeps running.
@@ -301,7 +334,10 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 				IncludeBinaryData: a.cfg.Postident.IncludeBinaryData, IncludeResultPDF: a.cfg.Postident.IncludeResultPDF,
 				MaxRecordBytes: a.cfg.recordsMaxBytes(),
 				Expiry:         connector.ExpiryConfig{Retention: a.cfg.ReconcileLookback, Margin: a.cfg.StateExpiryMargin},
-				Coalesce:       connector.CoalesceConfig{Enabled: a.cfg.ProcessorCoalesce, Cache: a.cfg.ProcessorCoalesceCache}}, a.src, a.writer, a.codec, a.state)
+				Coalesce:       connector.CoalesceConfig{Enabled: a.cfg.ProcessorCoalesce, Cache: a.cfg.ProcessorCoalesceCache},
+				RetryBudget:    a.cfg.ProcessorRetryBudget, ParkRetryInterval: a.cfg.ProcessorParkRetryInterval, Parked: a.parked,
+				Version: version, OnReady: func(ready bool, reason string) { a.health.SetReady("processor", ready, reason) }},
+				a.src, a.writer, a.codec, a.state)
 			if err != nil {
 				return err
 			}

@@ -60,6 +60,16 @@ type Config struct {
 	// notification asked for yet the processor keeps for its next batches;
 	// default 5000 (about 8 KiB each).
 	ProcessorCoalesceCache int `env:"PROCESSOR_COALESCE_CACHE, default=5000"`
+	// ProcessorRetryBudget is how long the processor retries a case that
+	// fails for a transient reason while the other cases of its batch go
+	// through, before parking it on TOPIC_DEAD_LETTER as "transient";
+	// default 1m. During a POSTIDENT outage (no case goes through) nothing
+	// is parked and the batch waits.
+	ProcessorRetryBudget time.Duration `env:"PROCESSOR_RETRY_BUDGET, default=1m"`
+	// ProcessorParkRetryInterval is how long a parked case is left alone
+	// before a notification fetches it again; a changed `modified` or
+	// `dead-letter retry` fetches it at once; default 1h.
+	ProcessorParkRetryInterval time.Duration `env:"PROCESSOR_PARK_RETRY_INTERVAL, default=1h"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `env:"LOG_LEVEL, default=info"`
 	// LogFormat is json or text; default json.
@@ -171,6 +181,8 @@ type TopicsConfig struct {
 	Notifications string `env:"TOPIC_NOTIFICATIONS, default=postident.notifications.v1"`
 	State         string `env:"TOPIC_STATE, default=postident.case-state.v1"`
 	Records       string `env:"TOPIC_RECORDS, default=postident.case-records.v1"`
+	// DeadLetter holds the parked cases (compacted, key caseId).
+	DeadLetter string `env:"TOPIC_DEAD_LETTER, default=postident.case-dead-letter.v1"`
 	// Lease is the one-partition topic whose consumer group elects the
 	// single active reconciler.
 	Lease string `env:"TOPIC_LEASE, default=postident.reconciler-lease.v1"`
@@ -389,7 +401,8 @@ func parsePrefixes(list []string) ([]netip.Prefix, error) {
 
 // topics maps the configuration to the pipeline's topic names.
 func (c *Config) topics() connector.Topics {
-	return connector.Topics{Status: c.Topics.Status, Result: c.Topics.Result, Notifications: c.Topics.Notifications, State: c.Topics.State, Records: c.Topics.Records}
+	return connector.Topics{Status: c.Topics.Status, Result: c.Topics.Result, Notifications: c.Topics.Notifications, State: c.Topics.State, Records: c.Topics.Records,
+		DeadLetter: c.Topics.DeadLetter}
 }
 
 // recordsMaxBytes is the largest binary record to publish.

@@ -165,6 +165,7 @@ func newE2E(t *testing.T, o envOpts) *e2eEnv {
 		"TOPIC_NOTIFICATIONS":          kafkatest.TopicName(t, "notifications"),
 		"TOPIC_STATE":                  kafkatest.TopicName(t, "state"),
 		"TOPIC_LEASE":                  kafkatest.TopicName(t, "lease"),
+		"TOPIC_DEAD_LETTER":            kafkatest.TopicName(t, "dead-letter"),
 		"WEBHOOK_ADDR":                 hookAddr,
 		"WEBHOOK_USERNAME":             e2eHookUser,
 		"WEBHOOK_PASSWORD":             e2eHookPass,

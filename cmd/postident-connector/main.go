@@ -28,6 +28,9 @@ Commands:
   check               verify configuration, Kafka, POSTIDENT credentials and the key
   backfill            re-list a created-date range and re-emit its events with the same ids
   forget CASEID...    erase cases: tombstones on the result and state topics (--file F reads ids from F)
+  dead-letter list    the parked cases (answers POSTIDENT sent that could not be used): caseId, class, since, attempts
+  dead-letter retry CASEID... | --all
+                      fetch parked cases again (after a fix or an upgrade); success emits the normal events
   schemas             print the Avro schemas (schemas register: register them in SCHEMA_REGISTRY_URL)
   version             print the version
 
@@ -97,6 +100,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdBackfill(ctx, args[1:], stdout, stderr)
 	case "forget":
 		return cmdForget(ctx, args[1:], stdout, stderr)
+	case "dead-letter":
+		return cmdDeadLetter(ctx, args[1:], stdout, stderr)
 	case "schemas":
 		return cmdSchemas(ctx, args[1:], stdout)
 	case "version", "--version", "-v":

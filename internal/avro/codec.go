@@ -149,6 +149,7 @@ var eventTypes = map[reflect.Type]string{
 	reflect.TypeFor[connector.CaseResultEvent]():   schemas.NameCaseResult,
 	reflect.TypeFor[connector.Notification]():      schemas.NameNotification,
 	reflect.TypeFor[connector.CaseState]():         schemas.NameCaseState,
+	reflect.TypeFor[connector.DeadLetter]():        schemas.NameDeadLetter,
 }
 
 // New returns a Codec. With cfg.RegistryURL empty it writes single-object

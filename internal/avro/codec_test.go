@@ -21,6 +21,7 @@ var topics = map[string]string{
 	schemas.NameCaseResult:    "postident.case-result.v1",
 	schemas.NameNotification:  "postident.notifications.v1",
 	schemas.NameCaseState:     "postident.case-state.v1",
+	schemas.NameDeadLetter:    "postident.case-dead-letter.v1",
 }
 
 func newCodec(t testing.TB, cfg avro.Config) *avro.Codec {

@@ -1,6 +1,7 @@
 package scr
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -81,15 +82,34 @@ func (c *Client) getOne(ctx context.Context, cl *call) (*connector.CaseResult, e
 		return nil, err
 	}
 	plain, derr := c.open(ctx, cl, resp.body)
-	if derr != nil {
-		return nil, c.fail(cl, resp.attempts, derr)
+	if derr == nil {
+		var cr *connector.CaseResult
+		if cr, derr = decodeCase(plain, cl.caseID); derr == nil {
+			c.metrics.noteCase(ctx, cr)
+			return cr, nil
+		}
 	}
-	cr, derr := decodeCase(plain, cl.caseID)
-	if derr != nil {
-		return nil, c.fail(cl, resp.attempts, derr)
+	e := c.fail(cl, resp.attempts, derr)
+	if looksLikeJWE(resp.body) {
+		e.answer = resp.body // still encrypted: safe to keep (see Error.answer)
 	}
-	c.metrics.noteCase(ctx, cr)
-	return cr, nil
+	return nil, e
+}
+
+// looksLikeJWE reports whether body has the shape of a compact JWE: five
+// base64url parts, the first starting with "ey" (a JSON header). Anything
+// else might be plain personal data and is never kept.
+func looksLikeJWE(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	if !bytes.HasPrefix(b, []byte("ey")) || bytes.Count(b, []byte(".")) != 4 {
+		return false
+	}
+	for _, ch := range b {
+		if (ch < 'A' || ch > 'Z') && (ch < 'a' || ch > 'z') && (ch < '0' || ch > '9') && ch != '-' && ch != '_' && ch != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkCaseID refuses caseIds that could not be a POSTIDENT caseId and

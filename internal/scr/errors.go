@@ -74,6 +74,12 @@ type Error struct {
 	// Err is the cause: one of the sentinels, a context error, a transport
 	// error or a decoding error.
 	Err error
+
+	// answer is the raw compact JWE of a single-case answer that arrived
+	// but could not be decrypted or decoded: kept for the dead-letter
+	// record (only the private key's holder can read it), never part of
+	// Error(). Never set for plain JSON, which would be personal data.
+	answer []byte
 }
 
 func (e *Error) Error() string {

@@ -28,7 +28,25 @@ func (s *Source) Fetch(ctx context.Context, caseID string, o connector.FetchOpti
 	} else {
 		c, err = s.c.GetCase(ctx, caseID, GetOptions{IncludeBinaryData: o.IncludeBinaryData, IncludeResultPDF: o.IncludeResultPDF})
 	}
-	return c, domainErr(err)
+	return c, caseErr(err)
+}
+
+// DecodeStored decrypts and decodes an answer kept on the dead-letter topic
+// with this client's key and this build's decoder: `dead-letter retry` uses
+// it when POSTIDENT no longer has the case (retention) but the stored JWE
+// does.
+func (s *Source) DecodeStored(caseID string, answer []byte) (*connector.CaseResult, error) {
+	if err := checkCaseID(caseID); err != nil {
+		return nil, caseErr(&Error{Op: "decode stored answer", Endpoint: "stored", Err: err})
+	}
+	plain, err := s.c.plaintext(answer)
+	if err == nil {
+		var cr *connector.CaseResult
+		if cr, err = decodeCase(plain, caseID); err == nil {
+			return cr, nil
+		}
+	}
+	return nil, caseErr(&Error{Op: "decode stored answer", Endpoint: "stored", CaseID: caseID, Err: err})
 }
 
 // List reads one page of a list endpoint.
@@ -60,6 +78,30 @@ func (s *Source) List(ctx context.Context, q connector.ListQuery) ([]connector.C
 func (s *Source) Archive(ctx context.Context, caseIDs []string) ([]connector.CaseStatus, error) {
 	st, err := s.c.Archive(ctx, caseIDs)
 	return st, domainErr(err)
+}
+
+// caseErr translates the error of a single-case call: like domainErr, and
+// an answer that arrived but cannot be used is ErrCaseUnreadable or
+// ErrUndecryptable for this one case, with the details of a
+// connector.CaseError (endpoint, status, the still-encrypted answer).
+func caseErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return domainErr(err)
+	}
+	var d error
+	switch {
+	case errors.Is(err, errDecode):
+		d = fmt.Errorf("%w: %w", connector.ErrCaseUnreadable, err)
+	case errors.Is(err, ErrDecrypt), errors.Is(err, ErrNotEncrypted):
+		d = fmt.Errorf("%w: %w", connector.ErrUndecryptable, err)
+	default:
+		d = domainErr(err)
+	}
+	return &connector.CaseError{Endpoint: e.Endpoint, StatusCode: e.StatusCode, EncryptedAnswer: e.answer, Err: d}
 }
 
 func domainErr(err error) error {

@@ -59,6 +59,7 @@ type adminStep struct {
 // It has no authentication: never expose it beyond a test network.
 func (s *Sim) adminHandler() http.Handler {
 	mux := http.NewServeMux()
+	s.poisonRoutes(mux)
 	mux.HandleFunc("POST /sim/v1/cases", func(w http.ResponseWriter, r *http.Request) {
 		var req adminCreate
 		if !decode(w, r, &req) {

@@ -242,6 +242,11 @@ func (h *apiHandler) single(w http.ResponseWriter, r *http.Request, who login, i
 	if err != nil {
 		return err
 	}
+	if !status {
+		if done, err := h.writePoisoned(w, pub, id, body); done {
+			return err
+		}
+	}
 	return h.write(w, pub, body)
 }
 
@@ -309,6 +314,7 @@ func (h *apiHandler) list(w http.ResponseWriter, r *http.Request, who login, sta
 			item, err = s.statusJSON(sn, full)
 		} else {
 			item, err = json.Marshal(s.view(sn, viewOpts{full: full}))
+			item = s.poisonListItem(sn.c.id, item)
 		}
 		if err != nil {
 			return err

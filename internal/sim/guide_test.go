@@ -294,10 +294,10 @@ func TestGuide85ChangeStatus(t *testing.T) {
 		return a.getCase("/cases/" + sr.CaseID)
 	}
 	isChange := func(f *connector.Field, provided string) bool {
-		return f != nil && f.Status == connector.FieldChange && f.Value != provided && f.Value != ""
+		return f != nil && f.Status == connector.FieldChange && string(f.Value) != provided && f.Value != ""
 	}
 	isMatch := func(f *connector.Field, provided string) bool {
-		return f != nil && f.Status == connector.FieldMatch && f.Value == provided
+		return f != nil && f.Status == connector.FieldMatch && string(f.Value) == provided
 	}
 	for _, m := range []string{"video", "basic", "autoid", "eid"} {
 		restart := map[string]string{"video": "incomplete-then-success", "basic": "incomplete-then-success",

@@ -196,7 +196,7 @@ func field(found, provided string) *connector.Field {
 // values agree, it is field.
 func renewedField(found, provided string, renewed bool) *connector.Field {
 	if renewed && provided != "" && provided != found {
-		return &connector.Field{Value: found, Status: connector.FieldChange}
+		return &connector.Field{Value: connector.Text(found), Status: connector.FieldChange}
 	}
 	return field(found, provided)
 }

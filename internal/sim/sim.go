@@ -32,6 +32,7 @@ type Sim struct {
 	seq    uint64
 	idRNG  *rand.Rand
 	faults atomic.Pointer[Faults]
+	poison poisonSet // per-case poisoned answers (poison.go)
 
 	// Scheduler: events in simulated time.
 	evMu         sync.Mutex

@@ -36,7 +36,9 @@ func NewAdminServer(h http.Handler) *http.Server {
 //     (liveness); it checks nothing else, so a Kafka outage does not get the
 //     pod restarted.
 //   - GET /readyz: 200 "ok" when h is ready; otherwise 503 with one
-//     "name: reason" line per component or check that is not ready.
+//     "name: reason" line per component or check that is not ready
+//     (for example "processor: stopped, POSTIDENT answers cannot be used:
+//     ..."). ?exclude=a,b ignores the named components.
 //   - GET /metrics: the Prometheus registry of t.
 //
 // A nil t leaves out /metrics; a nil h makes /readyz always ready.
@@ -51,6 +53,14 @@ func AdminHandler(t *Telemetry, h *Health) http.Handler {
 			return
 		}
 		ready, failures := h.Ready(r.Context())
+		// ?exclude=processor leaves named components out: a process running
+		// the webhook and the processor together keeps taking webhooks
+		// while its processor waits for an operator, and its webhook
+		// Service probes it this way.
+		for _, name := range strings.Split(r.URL.Query().Get("exclude"), ",") {
+			delete(failures, strings.TrimSpace(name))
+		}
+		ready = len(failures) == 0
 		if ready {
 			writeText(w, http.StatusOK, "ok\n")
 			return

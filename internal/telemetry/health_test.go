@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -303,5 +304,34 @@ func TestSanitizeReason(t *testing.T) {
 		if got := sanitizeReason(tc.in); got != tc.want {
 			t.Errorf("sanitizeReason(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestReadyzExclude: a component that waits for an operator fails /readyz
+// with its name and reason; ?exclude= leaves it out for probes of the other
+// roles of the same process.
+func TestReadyzExclude(t *testing.T) {
+	h := NewHealth()
+	h.SetReady("processor", false, "stopped, POSTIDENT answers cannot be used: credentials refused")
+	srv := httptest.NewServer(AdminHandler(nil, h))
+	defer srv.Close()
+	get := func(q string) (int, string) {
+		resp, err := http.Get(srv.URL + "/readyz" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(""); code != http.StatusServiceUnavailable || !strings.Contains(body, "processor: stopped, POSTIDENT answers cannot be used") {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	if code, body := get("?exclude=processor"); code != http.StatusOK {
+		t.Errorf("/readyz?exclude=processor = %d %q", code, body)
+	}
+	h.SetReady("webhook", false, "not listening yet")
+	if code, body := get("?exclude=processor"); code != http.StatusServiceUnavailable || strings.Contains(body, "processor") {
+		t.Errorf("/readyz?exclude=processor with the webhook down = %d %q", code, body)
 	}
 }

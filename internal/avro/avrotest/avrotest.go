@@ -250,6 +250,18 @@ func CaseState() *connector.CaseState {
 	}
 }
 
+// DeadLetter returns a populated parked-case record.
+func DeadLetter() *connector.DeadLetter {
+	st := int32(200)
+	return &connector.DeadLetter{
+		CaseID: "YR9W91GEZK24", ErrorClass: connector.ClassUnreadable,
+		Message:    "scr: get case (GET /cases/{caseId} caseId=YR9W91GEZK24): malformed response: invalid JSON at byte offset 10 of 10",
+		HTTPStatus: &st, Endpoint: s("GET /cases/{caseId}"), Attempts: 3,
+		FirstFailureAt: *at(100), LastFailureAt: *at(101), ConnectorVersion: "1.2.3",
+		CaseModified: at(90), EncryptedAnswer: s("eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.a.b.c.d"),
+	}
+}
+
 // Events returns one populated value of each event type, by record name.
 func Events() map[string]any {
 	return map[string]any{
@@ -257,6 +269,7 @@ func Events() map[string]any {
 		"CaseResult":        CaseResult(),
 		"Notification":      Notification(),
 		"CaseState":         CaseState(),
+		"CaseDeadLetter":    DeadLetter(),
 	}
 }
 

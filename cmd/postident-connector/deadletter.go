@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/kafka"
+)
+
+const deadLetterUsage = `usage:
+  postident-connector dead-letter list
+      the parked cases: caseId, error class, since, attempts
+  postident-connector dead-letter retry CASEID... | --all
+      ask the processor to fetch parked cases again, past the park: a case
+      that now reads emits its normal events (same ids) and leaves the
+      dead-letter topic; when POSTIDENT no longer has it, the stored
+      encrypted answer is decoded instead
+`
+
+// cmdDeadLetter implements `dead-letter list` and `dead-letter retry`.
+func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, deadLetterUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, deadLetterUsage)
+		return nil
+	case "list":
+		fs := flag.NewFlagSet("dead-letter list", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		if err := fs.Parse(args[1:]); err != nil {
+			if err == flag.ErrHelp {
+				return nil
+			}
+			return errUsage
+		}
+		return deadLetterList(ctx, stdout)
+	case "retry":
+		fs := flag.NewFlagSet("dead-letter retry", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		all := fs.Bool("all", false, "retry every parked case")
+		if err := fs.Parse(args[1:]); err != nil {
+			if err == flag.ErrHelp {
+				return nil
+			}
+			return errUsage
+		}
+		if *all == (fs.NArg() > 0) {
+			fmt.Fprint(stderr, deadLetterUsage)
+			return errUsage
+		}
+		return deadLetterRetry(ctx, fs.Args(), stdout)
+	}
+	fmt.Fprintf(stderr, "unknown dead-letter command %q\n\n%s", args[0], deadLetterUsage)
+	return errUsage
+}
+
+// readDeadLetters reads the dead-letter topic to its end: the cases parked
+// now (a tombstone removes a case).
+func readDeadLetters(ctx context.Context, cfg *Config, kcfg kafka.Config, codec *avro.Codec) (map[string]*connector.DeadLetter, error) {
+	var mu sync.Mutex
+	out := map[string]*connector.DeadLetter{}
+	err := kafka.ReadAll(ctx, kcfg, cfg.Topics.DeadLetter, func(m connector.Message) error {
+		var d *connector.DeadLetter
+		if m.Value != nil {
+			d = &connector.DeadLetter{}
+			if err := codec.Decode(ctx, m.Value, d); err != nil {
+				return fmt.Errorf("partition %d offset %d: %w", m.Partition, m.Offset, err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if d == nil {
+			delete(out, string(m.Key))
+		} else {
+			out[string(m.Key)] = d
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", cfg.Topics.DeadLetter, err)
+	}
+	return out, nil
+}
+
+func deadLetterSetup(ctx context.Context) (*Config, kafka.Config, *avro.Codec, error) {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, kafka.Config{}, nil, err
+	}
+	kcfg, err := cfg.kafkaConfig()
+	if err != nil {
+		return nil, kafka.Config{}, nil, err
+	}
+	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
+		RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
+	if err != nil {
+		return nil, kafka.Config{}, nil, err
+	}
+	return cfg, kcfg, codec, nil
+}
+
+func deadLetterList(ctx context.Context, stdout io.Writer) error {
+	cfg, kcfg, codec, err := deadLetterSetup(ctx)
+	if err != nil {
+		return err
+	}
+	parked, err := readDeadLetters(ctx, cfg, kcfg, codec)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(parked))
+	for id := range parked {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASEID\tCLASS\tSINCE\tATTEMPTS\tENCRYPTED ANSWER")
+	for _, id := range ids {
+		d := parked[id]
+		kept := "no"
+		if d.EncryptedAnswer != nil {
+			kept = "kept"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", id, d.ErrorClass, d.FirstFailureAt.UTC().Format(time.RFC3339), d.Attempts, kept)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d parked\n", len(ids))
+	return nil
+}
+
+// deadLetterRetry writes one notification per case, marked as a retry
+// (connector.HeaderRetry) and carrying the stored answer, if any
+// (connector.HeaderStoredAnswer); the processor does the rest, with the
+// same deterministic event ids as always.
+func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error {
+	cfg, kcfg, codec, err := deadLetterSetup(ctx)
+	if err != nil {
+		return err
+	}
+	parked, err := readDeadLetters(ctx, cfg, kcfg, codec)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		for id := range parked {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+	}
+	w, err := kafka.NewWriter(kcfg)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	failed := 0
+	for _, id := range ids {
+		if !connector.ValidCaseID(id) {
+			failed++
+			fmt.Fprintf(stdout, "%s\tskipped: not a POSTIDENT case id\n", id)
+			continue
+		}
+		now := time.Now()
+		n := &connector.Notification{CaseID: id, Origin: string(connector.OriginBackfill), ReceivedAt: now}
+		val, err := codec.Encode(ctx, cfg.Topics.Notifications, n)
+		if err != nil {
+			return fmt.Errorf("encode notification: %w", err)
+		}
+		hs := connector.EventHeaders(connector.TypeNotification, uuid.NewString(), cfg.Postident.ClientID, id, now, connector.OriginBackfill)
+		hs = append(hs, connector.Header{Key: connector.HeaderRetry, Value: []byte("true")})
+		note := "retry requested"
+		d := parked[id]
+		if d == nil {
+			note = "retry requested (not parked now)"
+		} else if d.EncryptedAnswer != nil {
+			hs = append(hs, connector.Header{Key: connector.HeaderStoredAnswer, Value: []byte(*d.EncryptedAnswer)})
+			note = "retry requested, with the stored encrypted answer"
+		}
+		if err := w.Publish(ctx, connector.Message{Topic: cfg.Topics.Notifications, Key: []byte(id), Value: val, Headers: hs, Time: now}); err != nil {
+			failed++
+			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s\t%s\n", id, note)
+	}
+	if failed > 0 {
+		return fmt.Errorf("dead-letter retry: %d of %d case ids failed", failed, len(ids))
+	}
+	return nil
+}

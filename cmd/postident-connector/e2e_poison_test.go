@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/kafka"
+	"github.com/postident-connector/postident-connector/internal/sim"
+)
+
+// deadLetters reads the dead-letter topic to its end: every record per case
+// (tombstones as nil) in topic order.
+func (e *e2eEnv) deadLetters() map[string][]*connector.DeadLetter {
+	e.t.Helper()
+	var mu sync.Mutex
+	out := map[string][]*connector.DeadLetter{}
+	err := kafka.ReadAll(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_DEAD_LETTER"], func(m connector.Message) error {
+		var d *connector.DeadLetter
+		if m.Value != nil {
+			d = &connector.DeadLetter{}
+			if err := e.codec.Decode(e.ctx, m.Value, d); err != nil {
+				return err
+			}
+		}
+		mu.Lock()
+		out[string(m.Key)] = append(out[string(m.Key)], d)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		e.t.Fatalf("read dead-letter topic: %v", err)
+	}
+	return out
+}
+
+// running fails the test if the App returned (the process would have exited).
+func (e *e2eEnv) running() {
+	e.t.Helper()
+	e.mu.Lock()
+	done := e.done
+	e.mu.Unlock()
+	select {
+	case err := <-done:
+		e.t.Fatalf("the connector stopped: %v", err)
+	default:
+	}
+}
+
+// createClosing creates n cases that end closed with a successful
+// identification.
+func createClosing(t *testing.T, s *sim.Sim, n int) []string {
+	t.Helper()
+	var ids []string
+	for range n {
+		id, err := s.CreateCase(sim.CaseSpec{Method: connector.MethodVideo, Class: connector.ClassGwG, Scenario: "success"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// TestEndToEndPoison: for each kind of poisoned answer, one case among 300
+// normal ones answers badly. Every normal result arrives; the poisoned case
+// is on the dead-letter topic once (even after a reconcile notifies it
+// again), gets no result and is not archived; the process keeps running.
+// A poisoned list entry alone (PoisonList) is no reason to park: its single
+// GET is correct, and the case gets its result like the others.
+func TestEndToEndPoison(t *testing.T) {
+	wantClass := map[sim.Poison]string{
+		sim.PoisonMistyped: connector.ClassUnreadable, sim.PoisonMalformed: connector.ClassUnreadable,
+		sim.PoisonOversized: connector.ClassUnreadable, sim.PoisonOtherCase: connector.ClassUnreadable,
+		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonList: "",
+	}
+	for _, kind := range sim.Poisons() {
+		t.Run(string(kind), func(t *testing.T) {
+			env := map[string]string{"PROCESSOR_RETRY_BUDGET": "3s"}
+			if kind == sim.PoisonOversized || kind == sim.PoisonUndecryptable {
+				// Single-case poisons (a list is one body and one JWE):
+				// without coalescing every case is fetched singly.
+				env["PROCESSOR_COALESCE"] = "false"
+			}
+			e := newE2E(t, envOpts{env: env})
+			col := e.collect()
+			normal := createMixed(t, e.sim, 300, 13)
+			bad := createClosing(t, e.sim, 1)[0]
+			if err := e.sim.SetPoison(bad, kind); err != nil {
+				t.Fatal(err)
+			}
+			runAll(t, e.sim, append(append([]string(nil), normal...), bad))
+			closed := closedOf(e.sim, normal)
+			col.waitResults(t, 90*time.Second, closed)
+			class := wantClass[kind]
+			if class == "" {
+				col.waitResults(t, 30*time.Second, []string{bad})
+			} else {
+				eventually(t, 30*time.Second, "the poisoned case on the dead-letter topic", func() (bool, string) {
+					return len(e.deadLetters()[bad]) > 0, "not yet"
+				})
+			}
+			// A reconcile run notifies every case again (snapshots): a
+			// parked case stays parked, with no second record.
+			e.reconcile()
+			time.Sleep(2 * time.Second)
+			e.running()
+
+			dl := e.deadLetters()
+			for id, recs := range dl {
+				if id != bad {
+					t.Errorf("%s: a normal case is on the dead-letter topic (%d records)", id, len(recs))
+				}
+			}
+			statuses, results := col.snapshot()
+			if class != "" {
+				recs := dl[bad]
+				if len(recs) != 1 || recs[0] == nil {
+					t.Fatalf("poisoned case: %d dead-letter records, want 1", len(recs))
+				}
+				d := recs[0]
+				if d.ErrorClass != class || d.CaseID != bad || d.Attempts < 1 || d.ConnectorVersion == "" ||
+					d.Endpoint == nil || *d.Endpoint != "GET /cases/{caseId}" || d.FirstFailureAt.IsZero() || d.LastFailureAt.Before(d.FirstFailureAt) {
+					t.Errorf("dead-letter record: %+v", d)
+				}
+				if !strings.Contains(d.Message, bad) || strings.Contains(d.Message, "padding") {
+					t.Errorf("dead-letter message %q", d.Message)
+				}
+				if kind == sim.PoisonUndecryptable {
+					if d.EncryptedAnswer == nil || !strings.HasPrefix(*d.EncryptedAnswer, "ey") || strings.Count(*d.EncryptedAnswer, ".") != 4 {
+						t.Errorf("undecryptable answer not kept as a compact JWE")
+					}
+				}
+				if len(results[bad]) != 0 {
+					t.Errorf("a result for the poisoned case")
+				}
+				if e.sim.IsArchived(bad) {
+					t.Errorf("the poisoned case was archived without a result on Kafka")
+				}
+			}
+			ids := normal
+			if class == "" {
+				ids = append(ids, bad)
+			}
+			if got := checkOneResultPerClosedCase(t, e, ids, statuses, results); got == 0 {
+				t.Error("no closed case checked")
+			}
+		})
+	}
+}
+
+// TestEndToEndCredentialsFailure: POSTIDENT refuses the connector's
+// password. The processor stops for an operator, not the process: /readyz
+// names the processor and why, the webhook keeps answering 200 and the
+// notifications wait on Kafka. After a restart with the right password,
+// every waiting case gets its result, with the id it would have had.
+func TestEndToEndCredentialsFailure(t *testing.T) {
+	e := newE2E(t, envOpts{noStart: true})
+	e.cfgEnv["POSTIDENT_PASSWORD"] = "not-the-password"
+	e.start()
+	col := e.collect()
+	ids := createMixed(t, e.sim, 40, 5)
+	runAll(t, e.sim, ids)
+	eventually(t, 30*time.Second, "the processor not ready, for an operator", func() (bool, string) {
+		code, body := getAdmin(t, e.adminURL()+"/readyz")
+		return code == 503 && strings.Contains(body, "processor: stopped") && strings.Contains(body, "unauthorized"), body
+	})
+	if code, body := getAdmin(t, e.adminURL()+"/readyz?exclude=processor"); code != 200 {
+		t.Errorf("/readyz?exclude=processor = %d %s", code, body)
+	}
+	// New cases keep being accepted by the webhook.
+	more := createMixed(t, e.sim, 10, 6)
+	runAll(t, e.sim, more)
+	time.Sleep(time.Second)
+	e.running()
+	accepted := 0
+	for _, d := range e.sim.Webhooks() {
+		if d.HTTPStatus == 200 {
+			accepted++
+		} else if !d.Dropped {
+			t.Errorf("webhook for %s answered %d %s", d.CaseID, d.HTTPStatus, d.Err)
+		}
+	}
+	if accepted == 0 {
+		t.Fatal("no webhook accepted")
+	}
+	if _, results := col.snapshot(); len(results) != 0 {
+		t.Fatalf("%d results with refused credentials", len(results))
+	}
+	e.stop()
+	e.cfgEnv["POSTIDENT_PASSWORD"] = e2ePassword
+	e.start()
+	all := append(append([]string(nil), ids...), more...)
+	col.waitResults(t, 90*time.Second, closedOf(e.sim, all))
+	time.Sleep(500 * time.Millisecond)
+	statuses, results := col.snapshot()
+	if got := checkOneResultPerClosedCase(t, e, all, statuses, results); got == 0 {
+		t.Error("no closed case checked")
+	}
+}
+
+// TestEndToEndDeadLetterRetry: cases parked because POSTIDENT's answers did
+// not decode are listed by `dead-letter list`; once the answers are fixed
+// (the simulator stops poisoning), `dead-letter retry --all` emits each
+// case's result once, with the id it would have had, and empties the
+// dead-letter topic; the archiver archives them as usual.
+func TestEndToEndDeadLetterRetry(t *testing.T) {
+	e := newE2E(t, envOpts{})
+	col := e.collect()
+	normal := createMixed(t, e.sim, 30, 9)
+	bad := createClosing(t, e.sim, 3)
+	for i, k := range []sim.Poison{sim.PoisonMalformed, sim.PoisonMistyped, sim.PoisonOtherCase} {
+		if err := e.sim.SetPoison(bad[i], k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runAll(t, e.sim, append(append([]string(nil), normal...), bad...))
+	col.waitResults(t, 60*time.Second, closedOf(e.sim, normal))
+	eventually(t, 30*time.Second, "three cases parked", func() (bool, string) {
+		return len(e.deadLetters()) == 3, "not yet"
+	})
+	out, err := e.cli("dead-letter", "list")
+	if err != nil {
+		t.Fatalf("dead-letter list: %v\n%s", err, out)
+	}
+	for _, id := range bad {
+		if !strings.Contains(out, id+"  ") || !strings.Contains(out, "unreadable") {
+			t.Errorf("dead-letter list does not show %s:\n%s", id, out)
+		}
+	}
+	if !strings.Contains(out, "3 parked") {
+		t.Errorf("dead-letter list:\n%s", out)
+	}
+	// Without a retry request, a new notification leaves them parked.
+	e.sim.CurePoison()
+	e.reconcile()
+	time.Sleep(2 * time.Second)
+	if _, results := col.snapshot(); len(results[bad[0]]) != 0 {
+		t.Fatal("a parked case was fetched again without a retry request")
+	}
+	if out, err := e.cli("dead-letter", "retry", "--all"); err != nil {
+		t.Fatalf("dead-letter retry: %v\n%s", err, out)
+	}
+	col.waitResults(t, 60*time.Second, bad)
+	eventually(t, 30*time.Second, "dead-letter entries tombstoned", func() (bool, string) {
+		out, err := e.cli("dead-letter", "list")
+		return err == nil && strings.Contains(out, "0 parked"), out
+	})
+	eventually(t, 30*time.Second, "the retried cases archived", func() (bool, string) {
+		for _, id := range bad {
+			if !e.sim.IsArchived(id) {
+				return false, id + " not archived"
+			}
+		}
+		return true, ""
+	})
+	time.Sleep(500 * time.Millisecond)
+	statuses, results := col.snapshot()
+	checkOneResultPerClosedCase(t, e, append(normal, bad...), statuses, results)
+	e.running()
+}
+
+// TestDeadLetterHelp: the subcommand explains itself and exits 0.
+func TestDeadLetterHelp(t *testing.T) {
+	for _, args := range [][]string{{"dead-letter", "--help"}, {"dead-letter", "retry", "--help"}, {"dead-letter", "list", "-h"}} {
+		var out, errOut strings.Builder
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	var out, errOut strings.Builder
+	if err := run(context.Background(), []string{"dead-letter", "retry"}, &out, &errOut); err == nil {
+		t.Error("dead-letter retry without ids or --all accepted")
+	}
+}
+
+// getAdmin GETs an admin URL and returns status and body.
+func getAdmin(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

@@ -1,0 +1,228 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// sortFailures decides, for each failed case of a round, whether it is
+// parked now, retried, or stops the processor (see HandleBatch). progress
+// says whether any case of the batch went through; budgetSpent whether the
+// retry budget is used up.
+func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progress, budgetSpent bool) (retry []*caseWork, err error) {
+	var park []*caseWork
+	for _, w := range failed {
+		switch classOf(w.err) {
+		case classOperator:
+			return nil, fmt.Errorf("%w: %w", ErrNeedsOperator, w.err)
+		case ClassUnreadable:
+			park = append(park, w)
+		case ClassUndecryptable, ClassRejected:
+			if progress {
+				// Other answers decrypt and other GETs are accepted: the
+				// key and data password are right, this answer is bad.
+				park = append(park, w)
+				continue
+			}
+			if p.suspects == nil {
+				p.suspects = map[string]struct{}{}
+			}
+			p.suspects[w.caseID] = struct{}{}
+			if len(p.suspects) >= OperatorThreshold {
+				return nil, fmt.Errorf("%w: %d different cases failed alike with no successful fetch in between (check POSTIDENT_PRIVATE_KEY_FILE and POSTIDENT_DATA_PASSWORD with `postident-connector check`), last: %w",
+					ErrNeedsOperator, len(p.suspects), w.err)
+			}
+			if budgetSpent {
+				park = append(park, w)
+			} else {
+				retry = append(retry, w)
+			}
+		default:
+			if budgetSpent && progress {
+				park = append(park, w)
+			} else {
+				retry = append(retry, w)
+			}
+		}
+	}
+	if len(park) > 0 {
+		if err := p.park(ctx, park); err != nil {
+			return nil, err
+		}
+	}
+	return retry, nil
+}
+
+// park writes a dead-letter record for each case and adds it to the parked
+// set. A case parked again with the same class and the same `modified`
+// (the park interval passed, the answer is still bad) gets no second
+// record: the topic holds one entry per poisoned version.
+func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
+	now := p.cfg.Now()
+	entries := make([]parkEntry, len(ws))
+	var out []Message
+	for i, w := range ws {
+		class := classOf(w.err)
+		e := parkEntry{class: class, first: w.first, last: now, attempts: w.attempts}
+		mod := lastModified(w)
+		if mod != nil {
+			e.modified = mod.UnixMilli()
+		}
+		old, was := p.parked.get(w.caseID)
+		if was {
+			e.first = old.first
+			e.attempts += old.attempts
+		}
+		entries[i] = e
+		if was && old.class == class && old.modified == e.modified {
+			continue
+		}
+		d := DeadLetter{CaseID: w.caseID, ErrorClass: class, Message: w.err.Error(), Attempts: e.attempts,
+			FirstFailureAt: e.first, LastFailureAt: now, ConnectorVersion: p.cfg.Version, CaseModified: mod}
+		var ce *CaseError
+		if errors.As(w.err, &ce) {
+			if ce.StatusCode != 0 {
+				st := int32(ce.StatusCode) //nolint:gosec // an HTTP status
+				d.HTTPStatus = &st
+			}
+			if ce.Endpoint != "" {
+				ep := ce.Endpoint
+				d.Endpoint = &ep
+			}
+			if len(ce.EncryptedAnswer) > 0 {
+				a := string(ce.EncryptedAnswer)
+				d.EncryptedAnswer = &a
+			}
+		}
+		val, err := p.codec.Encode(ctx, p.cfg.Topics.DeadLetter, &d)
+		if err != nil {
+			return fmt.Errorf("encode dead-letter record: %w", err)
+		}
+		out = append(out, Message{Topic: p.cfg.Topics.DeadLetter, Key: []byte(w.caseID), Value: val, Time: now})
+	}
+	if len(out) > 0 {
+		if err := p.pub.Publish(ctx, out...); err != nil {
+			return fmt.Errorf("publish dead-letter records: %w", err)
+		}
+	}
+	for i, w := range ws {
+		p.parked.put(w.caseID, entries[i])
+		p.parkedN.Add(ctx, 1, p.parkAttrs[entries[i].class])
+		// The error text names fields and positions, never values.
+		p.cfg.Logger.WarnContext(ctx, "case parked on the dead-letter topic; the other cases go on", "case_id", w.caseID,
+			"class", entries[i].class, "attempts", entries[i].attempts, "err", w.err)
+	}
+	return nil
+}
+
+// decodeStored is for a retry of a parked case that POSTIDENT no longer has:
+// the answer stored on the dead-letter topic, sent along by `dead-letter
+// retry`, is decoded with this build's decoder instead. Without one, the
+// fetch's result stands.
+func (p *Processor) decodeStored(ctx context.Context, w *caseWork, c *CaseResult, err error) (*CaseResult, error) {
+	sd, ok := p.src.(StoredDecoder)
+	if !ok {
+		return c, err
+	}
+	for i := len(w.msgs) - 1; i >= 0; i-- {
+		if ans := w.msgs[i].Header(HeaderStoredAnswer); len(ans) > 0 {
+			p.cfg.Logger.InfoContext(ctx, "case gone at POSTIDENT; decoding the answer stored on the dead-letter topic", "case_id", w.caseID)
+			return sd.DecodeStored(w.caseID, ans)
+		}
+	}
+	return c, err
+}
+
+// lastModified is the identification `modified` the case's notifications
+// carried (reconcile snapshots), or nil.
+func lastModified(w *caseWork) *time.Time {
+	for i := len(w.notes) - 1; i >= 0; i-- {
+		if s := w.notes[i].Snapshot; s != nil && s.Modified != nil {
+			t := *s.Modified
+			return &t
+		}
+	}
+	return nil
+}
+
+// halt stops the processor for an operator: not ready, with the reason, and
+// no more notifications pulled until ctx ends (a restart with fixed
+// settings). The batch in hand stays uncommitted, so nothing is lost.
+func (p *Processor) halt(ctx context.Context, err error) {
+	p.halted.Store(true)
+	reason := "stopped, POSTIDENT answers cannot be used: " + err.Error()
+	p.cfg.Logger.ErrorContext(ctx, "processor stopped for an operator; notifications wait on Kafka, the webhook keeps accepting them; fix the settings and restart (see `postident-connector check`)", "err", err)
+	if p.cfg.OnReady != nil {
+		p.cfg.OnReady(false, reason)
+	}
+	<-ctx.Done()
+}
+
+// oldestTime is the earliest Kafka time of msgs (unix ns), or now when
+// none carries one.
+func oldestTime(msgs []Message) int64 {
+	var o int64
+	for i := range msgs {
+		if t := msgs[i].Time; !t.IsZero() && (o == 0 || t.UnixNano() < o) {
+			o = t.UnixNano()
+		}
+	}
+	if o == 0 {
+		o = time.Now().UnixNano()
+	}
+	return o
+}
+
+// parkMetrics registers the parking and readiness instruments.
+func (p *Processor) parkMetrics(m metric.Meter) error {
+	var err error
+	if p.parkedN, err = m.Int64Counter("postident_cases_parked_total",
+		metric.WithDescription("Cases parked on the dead-letter topic, by error class.")); err != nil {
+		return err
+	}
+	p.parkAttrs = map[string]metric.AddOption{}
+	sets := map[string]attribute.Set{}
+	for _, c := range ParkClasses() {
+		sets[c] = attribute.NewSet(attribute.String("class", c))
+		p.parkAttrs[c] = metric.WithAttributeSet(sets[c])
+	}
+	if _, err = m.Int64ObservableGauge("postident_cases_parked",
+		metric.WithDescription("Cases parked now (on the dead-letter topic, not yet resolved), by error class."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for _, c := range ParkClasses() {
+				o.Observe(p.parked.Count(c), metric.WithAttributeSet(sets[c]))
+			}
+			return nil
+		})); err != nil {
+		return err
+	}
+	if _, err = m.Int64ObservableGauge("postident_processor_ready",
+		metric.WithDescription("1 while the processor pulls notifications, 0 while it waits for an operator (credentials refused, answers undecryptable)."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			v := int64(1)
+			if p.halted.Load() {
+				v = 0
+			}
+			o.Observe(v)
+			return nil
+		})); err != nil {
+		return err
+	}
+	_, err = m.Float64ObservableGauge("postident_oldest_unhandled_notification_seconds",
+		metric.WithDescription("Age of the oldest notification the processor has fetched but not finished (0 when idle): grows during a stall even when the consumer lag stays 0."),
+		metric.WithUnit("s"),
+		metric.WithFloat64Callback(func(_ context.Context, o metric.Float64Observer) error {
+			v := 0.0
+			if t := p.oldest.Load(); t != 0 {
+				v = time.Since(time.Unix(0, t)).Seconds()
+			}
+			o.Observe(v)
+			return nil
+		}))
+	return err
+}

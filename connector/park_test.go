@@ -1,0 +1,243 @@
+package connector_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/scr"
+	"github.com/postident-connector/postident-connector/internal/sim"
+)
+
+// The classification tests run the processor against the simulator over
+// HTTP (encryption required), with per-case poison and, for transient
+// failures, a front that answers 503 for chosen cases.
+
+type parkEnv struct {
+	*coEnv
+	down     atomic.Pointer[string] // a caseId answered with 503, or "*" for every request
+	password string
+}
+
+func newParkEnv(t *testing.T, password string) *parkEnv {
+	t.Helper()
+	e := &parkEnv{coEnv: newCoEnv(t, sim.Config{}), password: password}
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := e.down.Load(); d != nil && (*d == "*" || strings.Contains(r.URL.Path, "/cases/"+*d)) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":503,"error":"Service Unavailable","message":"down"}`))
+			return
+		}
+		e.sim.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	client, err := scr.New(scr.Config{BaseURL: front.URL + "/api/scr/v1", ClientID: coClient, Username: coUser, Password: password,
+		PrivateKey: coalesceKey(t), DataPassword: coData, RequireEncryption: true, Retry: scr.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	e.src = scr.NewSource(client)
+	return e
+}
+
+func (e *parkEnv) processor(pub connector.Publisher, parked *connector.Parked) *connector.Processor {
+	e.t.Helper()
+	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, RetryBudget: 300 * time.Millisecond,
+		Parked: parked, Version: "test"}, e.src, pub, e.codec, connector.NewState())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// deadLetters decodes what pub holds on the dead-letter topic, by case; a
+// tombstone is nil.
+func (e *parkEnv) deadLetters(pub *memPub) map[string][]*connector.DeadLetter {
+	e.t.Helper()
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	out := map[string][]*connector.DeadLetter{}
+	for _, m := range pub.msgs {
+		if m.Topic != e.topics.DeadLetter {
+			continue
+		}
+		var d *connector.DeadLetter
+		if m.Value != nil {
+			d = &connector.DeadLetter{}
+			if err := e.codec.Decode(e.ctx, m.Value, d); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		out[string(m.Key)] = append(out[string(m.Key)], d)
+	}
+	return out
+}
+
+func (e *parkEnv) webhooksNow(ids []string) []connector.Message {
+	at := make([]time.Time, len(ids))
+	for i := range at {
+		at[i] = e.sim.Now()
+	}
+	return e.webhooks(ids, at)
+}
+
+// TestProcessorParksUnreadableCase: one case whose answer does not decode
+// is parked with its class and the batch goes on; a later notification of
+// it fetches nothing and writes no second record; a retry request after the
+// fix emits its result and tombstones the dead-letter entry.
+func TestProcessorParksUnreadableCase(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(12, 100)
+	bad := ids[3]
+	if err := e.sim.SetPoison(bad, sim.PoisonMalformed); err != nil {
+		t.Fatal(err)
+	}
+	pub := &memPub{}
+	parked := connector.NewParked()
+	p := e.processor(pub, parked)
+	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatalf("HandleBatch: %v", err)
+	}
+	res := pub.results(e.topics.Result)
+	if len(res) != len(ids)-1 || res[bad] != 0 {
+		t.Fatalf("results for %d cases (poisoned: %d), want %d and 0", len(res), res[bad], len(ids)-1)
+	}
+	dl := e.deadLetters(pub)
+	if len(dl) != 1 || len(dl[bad]) != 1 {
+		t.Fatalf("dead letters %v", dl)
+	}
+	d := dl[bad][0]
+	if d.ErrorClass != connector.ClassUnreadable || d.Attempts != 1 || d.Endpoint == nil || *d.Endpoint != "GET /cases/{caseId}" ||
+		d.ConnectorVersion != "test" || !strings.Contains(d.Message, "invalid JSON") || d.EncryptedAnswer == nil {
+		t.Errorf("dead letter %+v", d)
+	}
+	if parked.Len() != 1 || parked.Count(connector.ClassUnreadable) != 1 {
+		t.Errorf("parked set: %d, unreadable %d", parked.Len(), parked.Count(connector.ClassUnreadable))
+	}
+
+	// Notified again: parked, left alone.
+	e.calls.reset()
+	if err := p.HandleBatch(e.ctx, e.webhooksNow([]string{bad})); err != nil {
+		t.Fatal(err)
+	}
+	if get, _, _ := e.calls.snapshot(); get != 0 {
+		t.Errorf("a parked case was fetched again (%d GETs)", get)
+	}
+	if n := len(e.deadLetters(pub)[bad]); n != 1 {
+		t.Errorf("%d dead-letter records after a second notification", n)
+	}
+
+	// Fixed, and a retry is asked for.
+	e.sim.CurePoison()
+	retry := e.webhooksNow([]string{bad})
+	retry[0].Headers = append(retry[0].Headers, connector.Header{Key: connector.HeaderRetry, Value: []byte("true")})
+	if err := p.HandleBatch(e.ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	if pub.results(e.topics.Result)[bad] != 1 {
+		t.Error("no result after the retry")
+	}
+	recs := e.deadLetters(pub)[bad]
+	if len(recs) != 2 || recs[1] != nil {
+		t.Errorf("dead-letter entry not tombstoned: %v", recs)
+	}
+	if parked.Len() != 0 {
+		t.Errorf("still parked: %d", parked.Len())
+	}
+}
+
+// TestProcessorUndecryptable: one answer that does not decrypt while the
+// others do is parked; several different cases failing so with nothing
+// decrypting in between stop the processor for an operator, parking
+// nothing.
+func TestProcessorUndecryptable(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(8, 100)
+	if err := e.sim.SetPoison(ids[0], sim.PoisonUndecryptable); err != nil {
+		t.Fatal(err)
+	}
+	pub := &memPub{}
+	p := e.processor(pub, nil)
+	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatalf("one undecryptable case among good ones: %v", err)
+	}
+	dl := e.deadLetters(pub)
+	if len(dl[ids[0]]) != 1 || dl[ids[0]][0].ErrorClass != connector.ClassUndecryptable || dl[ids[0]][0].EncryptedAnswer == nil {
+		t.Fatalf("dead letters %v", dl)
+	}
+
+	more, _ := e.closed(3, 100)
+	for _, id := range more {
+		if err := e.sim.SetPoison(id, sim.PoisonUndecryptable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub2 := &memPub{}
+	p2 := e.processor(pub2, nil)
+	err := p2.HandleBatch(e.ctx, e.webhooksNow(more))
+	if !errors.Is(err, connector.ErrNeedsOperator) || !connector.IsFatal(err) {
+		t.Fatalf("three undecryptable cases and nothing else: %v, want ErrNeedsOperator", err)
+	}
+	if len(pub2.msgs) != 0 {
+		t.Errorf("published %d records while stopping for an operator", len(pub2.msgs))
+	}
+}
+
+// TestProcessorCredentialsRefused: a 401 stops the processor for an
+// operator at once; nothing is published or parked.
+func TestProcessorCredentialsRefused(t *testing.T) {
+	e := newParkEnv(t, "wrong-password")
+	ids, _ := e.closed(3, 100)
+	pub := &memPub{}
+	err := e.processor(pub, nil).HandleBatch(e.ctx, e.webhooksNow(ids))
+	if !errors.Is(err, connector.ErrNeedsOperator) || !errors.Is(err, connector.ErrUnauthorized) {
+		t.Fatalf("HandleBatch: %v", err)
+	}
+	if len(pub.msgs) != 0 {
+		t.Errorf("published %d records", len(pub.msgs))
+	}
+}
+
+// TestProcessorTransient: a case that keeps failing with 503 while the
+// others go through is parked as transient after the retry budget; when
+// every request fails (an outage) nothing is parked and the batch waits.
+func TestProcessorTransient(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(6, 100)
+	bad := ids[2]
+	e.down.Store(&bad)
+	pub := &memPub{}
+	if err := e.processor(pub, nil).HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(pub.results(e.topics.Result)); n != len(ids)-1 {
+		t.Errorf("%d results, want %d", n, len(ids)-1)
+	}
+	dl := e.deadLetters(pub)
+	if len(dl[bad]) != 1 || dl[bad][0].ErrorClass != connector.ClassTransient || dl[bad][0].HTTPStatus == nil ||
+		*dl[bad][0].HTTPStatus != 503 || dl[bad][0].Attempts < 2 {
+		t.Fatalf("dead letters %+v", dl[bad])
+	}
+
+	all := "*"
+	e.down.Store(&all)
+	more, _ := e.closed(3, 100)
+	pub2 := &memPub{}
+	ctx, cancel := context.WithTimeout(e.ctx, 3*time.Second) // ten times the budget
+	defer cancel()
+	err := e.processor(pub2, nil).HandleBatch(ctx, e.webhooksNow(more))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("an outage: HandleBatch returned %v, want it to keep waiting", err)
+	}
+	if len(pub2.msgs) != 0 {
+		t.Errorf("published (parked?) %d records during an outage", len(pub2.msgs))
+	}
+}
