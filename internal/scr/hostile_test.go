@@ -1,6 +1,8 @@
 package scr
 
 import (
+	"github.com/postident-connector/postident-connector/connector"
+
 	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
@@ -298,4 +300,18 @@ func TestCompressedJWERefused(t *testing.T) {
 			t.Fatalf("err %v, want ErrDecrypt", err)
 		}
 	})
+}
+
+// TestRedirectStopsForAnOperator: through the pipeline's Source a redirect
+// is a configuration error (every call gets one), not a case to park.
+func TestRedirectStopsForAnOperator(t *testing.T) {
+	evil := newRecorder(t)
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Redirect(w, r, evil.srv.URL+r.URL.RequestURI(), http.StatusFound)
+	})
+	src := NewSource(newTestClient(t, f, key2048(), func(cfg *Config) { cfg.RequireEncryption = true }))
+	_, err := src.Fetch(testCtx(t), testCaseID, connector.FetchOptions{})
+	if !errors.Is(err, connector.ErrMisconfigured) || !connector.IsFatal(err) || errors.Is(err, connector.ErrCaseUnreadable) {
+		t.Fatalf("err %v: want connector.ErrMisconfigured (operator-level), not a per-case unreadable answer", err)
+	}
 }

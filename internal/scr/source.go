@@ -116,6 +116,11 @@ func domainErr(err error) error {
 		return fmt.Errorf("%w: %w", connector.ErrBadRequest, err)
 	case errors.Is(err, ErrDecrypt), errors.Is(err, ErrNotEncrypted):
 		return fmt.Errorf("%w: %w", connector.ErrMisconfigured, err)
+	case errors.Is(err, ErrRedirect):
+		// A redirect answers every call alike: POSTIDENT_BASE_URL points
+		// at the wrong place. Parking cases one by one would not fix it;
+		// the operator must.
+		return fmt.Errorf("%w: %w", connector.ErrMisconfigured, err)
 	}
 	return err
 }
