@@ -50,6 +50,10 @@ type CaseResult struct {
 	ContactDataResult     *ContactDataResult    `json:"contactDataResult,omitempty"`
 	PrimaryIdentification *IdentificationResult `json:"primaryIdentification,omitempty"`
 
+	// degraded lists the Note fields whose value Normalize moved to
+	// Unmapped (Degraded).
+	degraded []string
+
 	// Unmapped keeps the members this type has no field for (unmapped.go).
 	Unmapped json.RawMessage `json:",embed"`
 }
@@ -70,12 +74,19 @@ func (c *CaseResult) Normalize() {
 	}
 	c.PrimaryIdentification = nil
 	if c.PrimaryIdent != nil {
-		c.PrimaryIdent.normalize()
+		c.PrimaryIdent.normalize(&c.degraded)
 	}
 	for i := range c.Identifications {
-		c.Identifications[i].normalize()
+		c.Identifications[i].normalize(&c.degraded)
 	}
 }
+
+// Degraded returns the names of the Note fields (e.g.
+// "additionalDataBasic.postOffice") whose value was neither text nor a
+// number: Normalize moved each, verbatim, into the Unmapped slot of the
+// object that held it, so it travels in unmappedJson under its own path,
+// and left the field empty. nil for the usual case.
+func (c *CaseResult) Degraded() []string { return c.degraded }
 
 // NormalizeCases calls Normalize on every case of a decoded list.
 func NormalizeCases(cs []CaseResult) {
@@ -343,14 +354,36 @@ type IdentificationResult struct {
 	Unmapped json.RawMessage `json:",embed"`
 }
 
-// normalize folds the guide-table spelling into AdditionalDataEid. The
-// correct spelling wins when both are present (and not null), as it did
-// when an UnmarshalJSON method did this.
-func (r *IdentificationResult) normalize() {
+// normalize folds the guide-table spelling into AdditionalDataEid (the
+// correct spelling wins when both are present and not null, as it did when
+// an UnmarshalJSON method did this) and moves Note values that are not text
+// into Unmapped, appending their names to degraded.
+func (r *IdentificationResult) normalize(degraded *[]string) {
 	if r.AdditionalDataEid == nil {
 		r.AdditionalDataEid = r.AdditionaDataEid
 	}
 	r.AdditionaDataEid = nil
+	if b := r.AdditionalDataBasic; b != nil {
+		b.PostOffice.moveTo(&b.Unmapped, "postOffice", "additionalDataBasic.postOffice", degraded)
+		b.PostOfficeStreetAddress.moveTo(&b.Unmapped, "postOfficeStreetAddress", "additionalDataBasic.postOfficeStreetAddress", degraded)
+		b.PostOfficeCity.moveTo(&b.Unmapped, "postOfficeCity", "additionalDataBasic.postOfficeCity", degraded)
+		b.CheckoutNote.moveTo(&b.Unmapped, "checkoutNote", "additionalDataBasic.checkoutNote", degraded)
+		if chk := b.IDCardReaderCheck; chk != nil {
+			for i := range chk.CheckedCategories {
+				for j := range chk.CheckedCategories[i].FailedChecksOfIDCardReader {
+					f := &chk.CheckedCategories[i].FailedChecksOfIDCardReader[j]
+					for k := range f.AdditionalInformation {
+						kv := &f.AdditionalInformation[k]
+						kv.Value.moveTo(&kv.Unmapped, "value", "additionalDataBasic.idCardReaderCheck.additionalInformation.value", degraded)
+					}
+				}
+			}
+		}
+	}
+	if v := r.AdditionalDataVideo; v != nil {
+		v.IdentificationServiceCenter.moveTo(&v.Unmapped, "identificationServiceCenter", "additionalDataVideo.identificationServiceCenter", degraded)
+		v.IdentificationAgentAlias.moveTo(&v.Unmapped, "identificationAgentAlias", "additionalDataVideo.identificationAgentAlias", degraded)
+	}
 }
 
 // Code is a numbered status detail with its text (subStatus and
@@ -503,10 +536,10 @@ type AdditionalDataBasic struct {
 	CouponDownloadLastTimestamp       Time               `json:"couponDownloadLastTimestamp,omitzero"`
 	CouponByEmailRequestCount         *Int               `json:"couponByEmailRequestCount,omitempty"`
 	CouponByEmailRequestLastTimestamp Time               `json:"couponByEmailRequestLastTimestamp,omitzero"`
-	PostOffice                        Text               `json:"postOffice,omitempty"`
-	PostOfficeStreetAddress           Text               `json:"postOfficeStreetAddress,omitempty"`
-	PostOfficeCity                    Text               `json:"postOfficeCity,omitempty"`
-	CheckoutNote                      Text               `json:"checkoutNote,omitempty"`
+	PostOffice                        Note               `json:"postOffice,omitempty"`
+	PostOfficeStreetAddress           Note               `json:"postOfficeStreetAddress,omitempty"`
+	PostOfficeCity                    Note               `json:"postOfficeCity,omitempty"`
+	CheckoutNote                      Note               `json:"checkoutNote,omitempty"`
 	IDCardReaderCheck                 *IDCardReaderCheck `json:"idCardReaderCheck,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
@@ -544,7 +577,7 @@ type FailedCheckOfIDCardReader struct {
 // AdditionalInfoKV is a key/value note on a failed ID card check.
 type AdditionalInfoKV struct {
 	Key   string `json:"key"`
-	Value Text   `json:"value"`
+	Value Note   `json:"value"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
 	Unmapped json.RawMessage `json:",embed"`
@@ -561,9 +594,9 @@ type AdditionalDataEid struct {
 // AdditionalDataVideo is video chat specific data (8.6.10). IdentReviews has
 // no documented structure, so each review is kept as its raw JSON.
 type AdditionalDataVideo struct {
-	IdentificationServiceCenter      Text              `json:"identificationServiceCenter,omitempty"`
+	IdentificationServiceCenter      Note              `json:"identificationServiceCenter,omitempty"`
 	IdentificationServiceCenterVideo string            `json:"identificationServiceCenterVideo,omitempty"`
-	IdentificationAgentAlias         Text              `json:"identificationAgentAlias,omitempty"`
+	IdentificationAgentAlias         Note              `json:"identificationAgentAlias,omitempty"`
 	IdentReviews                     []json.RawMessage `json:"identReviews,omitempty"`
 	VideoRecordingAccepted           Time              `json:"videoRecordingAccepted,omitzero"`
 	VideoRecordingDeliveryShaft      *bool             `json:"videoRecordingDeliveryShaft,omitempty"`

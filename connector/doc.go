@@ -7,6 +7,8 @@
 // passed on only if it can be passed on unaltered. Digits and codes take a
 // JSON string or number (Text, Int: tolerant.go); enumerated values the
 // guide does not list pass through as text (UnknownValues: unknown.go);
+// free text nothing depends on (Note) that is not text degrades into
+// Unmapped (Degraded);
 // members without a field are kept with their paths (UnmappedMembers, the
 // CaseResult event's unmappedJson: unmapped.go); a value its field cannot
 // hold fails the decoding of that case. docs/EVENTS.md ("Reading

@@ -924,10 +924,10 @@ func basicOf(b *AdditionalDataBasic) *EventAdditionalDataBasic {
 		CouponDownloadLastTimestamp:       tsPtr(b.CouponDownloadLastTimestamp),
 		CouponByEmailRequestCount:         intPtr32(b.CouponByEmailRequestCount),
 		CouponByEmailRequestLastTimestamp: tsPtr(b.CouponByEmailRequestLastTimestamp),
-		PostOffice:                        strPtr(b.PostOffice),
-		PostOfficeStreetAddress:           strPtr(b.PostOfficeStreetAddress),
-		PostOfficeCity:                    strPtr(b.PostOfficeCity),
-		CheckoutNote:                      strPtr(b.CheckoutNote),
+		PostOffice:                        strPtr(b.PostOffice.text()),
+		PostOfficeStreetAddress:           strPtr(b.PostOfficeStreetAddress.text()),
+		PostOfficeCity:                    strPtr(b.PostOfficeCity.text()),
+		CheckoutNote:                      strPtr(b.CheckoutNote.text()),
 	}
 	if chk := b.IDCardReaderCheck; chk != nil {
 		ev.IDCardReaderCheck = &EventIDCardReaderCheck{CheckedCategories: []EventIDCardReaderCheckCategory{}}
@@ -944,7 +944,7 @@ func basicOf(b *AdditionalDataBasic) *EventAdditionalDataBasic {
 					AdditionalInformation: []KeyValue{},
 				}
 				for _, kv := range f.AdditionalInformation {
-					ef.AdditionalInformation = append(ef.AdditionalInformation, KeyValue{Key: kv.Key, Value: string(kv.Value)})
+					ef.AdditionalInformation = append(ef.AdditionalInformation, KeyValue{Key: kv.Key, Value: kv.Value.text()})
 				}
 				ec.FailedChecksOfIDCardReader = append(ec.FailedChecksOfIDCardReader, ef)
 			}
@@ -966,9 +966,9 @@ func videoOf(v *AdditionalDataVideo) *EventAdditionalDataVideo {
 		return nil
 	}
 	ev := &EventAdditionalDataVideo{
-		IdentificationServiceCenter:      strPtr(v.IdentificationServiceCenter),
+		IdentificationServiceCenter:      strPtr(v.IdentificationServiceCenter.text()),
 		IdentificationServiceCenterVideo: strPtr(v.IdentificationServiceCenterVideo),
-		IdentificationAgentAlias:         strPtr(v.IdentificationAgentAlias),
+		IdentificationAgentAlias:         strPtr(v.IdentificationAgentAlias.text()),
 		IdentReviews:                     make([]string, 0, len(v.IdentReviews)),
 		VideoRecordingAccepted:           tsPtr(v.VideoRecordingAccepted),
 		VideoRecordingDeliveryShaft:      clonePtr(v.VideoRecordingDeliveryShaft),

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
 )
@@ -275,5 +276,56 @@ func TestUnmappedNoneAllocatesNothing(t *testing.T) {
 	count := func(string) { n++ }
 	if a := testing.AllocsPerRun(100, func() { c.UnknownValues(count) }); a != 0 {
 		t.Errorf("UnknownValues allocates %v times", a)
+	}
+}
+
+// TestNoteMovesToUnmapped: a Note (free text of 8.6.8 and 8.6.10) holding
+// neither text nor a number is moved by Normalize, verbatim, beside the
+// object's other unmapped members; the field is empty, Degraded names it,
+// and a second Normalize changes nothing. Without Normalize, the event
+// mapping never shows the raw value.
+func TestNoteMovesToUnmapped(t *testing.T) {
+	raw := []byte(`{"caseId":"A","caseStatus":{"status":"closed"},"primaryIdent":{"identificationMethod":"video",
+		"identificationStatus":{"status":"success"},
+		"additionalDataVideo":{"tanChannel":"sms","identificationAgentAlias":{"id":7},"extra" : [1] ,"identificationServiceCenter":"1 DP"},
+		"additionalDataBasic":{"postOfficeCity":true,
+			"idCardReaderCheck":{"checkedCategories":[{"failedChecksOfIdCardReader":[{"additionalInformation":[{"key":"k","value":{"mm":3}}]}]}]}}}}`)
+	var c connector.CaseResult
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := connector.NewCaseResultEvent("C", &c, connector.OriginWebhook, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ev.PrimaryIdentification.AdditionalDataVideo.IdentificationAgentAlias; a != nil {
+		t.Errorf("before Normalize the raw value reached the event: %q", *a)
+	}
+	c.Normalize()
+	v := c.PrimaryIdent.AdditionalDataVideo
+	if v.IdentificationAgentAlias != "" || v.IdentificationServiceCenter != "1 DP" || c.PrimaryIdent.AdditionalDataBasic.PostOfficeCity != "" {
+		t.Errorf("fields after Normalize: %+v", v)
+	}
+	wantDegraded := []string{"additionalDataBasic.postOfficeCity", "additionalDataBasic.idCardReaderCheck.additionalInformation.value", "additionalDataVideo.identificationAgentAlias"}
+	if !reflect.DeepEqual(c.Degraded(), wantDegraded) {
+		t.Errorf("Degraded() = %v, want %v", c.Degraded(), wantDegraded)
+	}
+	got := map[string]string{}
+	for _, m := range c.UnmappedMembers() {
+		got[m.Path] = string(m.Value)
+	}
+	want := map[string]string{
+		"/primaryIdent/additionalDataBasic/postOfficeCity": `true`,
+		"/primaryIdent/additionalDataBasic/idCardReaderCheck/checkedCategories/0/failedChecksOfIdCardReader/0/additionalInformation/0/value": `{"mm":3}`,
+		"/primaryIdent/additionalDataVideo/extra":                    `[1]`,
+		"/primaryIdent/additionalDataVideo/identificationAgentAlias": `{"id":7}`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unmapped:\n got %v\nwant %v", got, want)
+	}
+	before := c.UnmappedJSON()
+	c.Normalize()
+	if !bytes.Equal(before, c.UnmappedJSON()) || len(c.Degraded()) != 3 {
+		t.Error("a second Normalize changed the case")
 	}
 }

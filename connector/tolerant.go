@@ -1,9 +1,11 @@
 package connector
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // This file holds the two tolerant scalar types of the model (issue 13,
@@ -21,6 +23,25 @@ import (
 // text without altering them, so they fail the decoding of the case with an
 // error that names the field, never the value. It marshals as a JSON string.
 type Text string
+
+// Note is free text of the guide's post-office and video data (8.6.8:
+// postOffice, postOfficeStreetAddress, postOfficeCity, checkoutNote, the
+// ID card reader's additional information; 8.6.10:
+// identificationServiceCenter, identificationAgentAlias), which nothing in
+// the pipeline depends on. It accepts what Text accepts; any other JSON
+// value (true, an object, an array) does not fail the case but degrades:
+// CaseResult.Normalize moves it, verbatim, out of the field into the
+// Unmapped slot of the object that holds it, where unmappedJson carries it
+// under the field's own path, leaves the field empty, and reports the field
+// in CaseResult.Degraded (counted by the decoder). Until Normalize runs, the
+// field holds noteMark and the raw JSON; the event mapping treats such a
+// value as absent.
+type Note string
+
+// noteMark starts a Note that holds a raw JSON value waiting for
+// Normalize. 0xFF never occurs in UTF-8, and decoded JSON strings are
+// always valid UTF-8, so no real value can start with it.
+const noteMark = "\xff"
 
 // Int is an integer the guide shows as a number (subStatus codes, coupon
 // counts). It accepts a JSON integer and a JSON string holding one ("11"),
@@ -58,6 +79,52 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 		return errTextKind
 	}
 	return nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Note) UnmarshalJSON(b []byte) error {
+	var t Text
+	if err := t.UnmarshalJSON(b); err != nil {
+		if len(b) == 0 {
+			return err
+		}
+		*n = Note(noteMark + string(b)) // moved by Normalize
+		return nil
+	}
+	*n = Note(t)
+	return nil
+}
+
+// text is the value for the events: "" for a degraded value Normalize has
+// not moved yet.
+func (n Note) text() string {
+	if strings.HasPrefix(string(n), noteMark) {
+		return ""
+	}
+	return string(n)
+}
+
+// moveTo moves a degraded value (see Note) into the JSON object unmapped
+// as the member name, and appends label, the field's name for the
+// counter, to degraded. A Note that holds text is left alone, without
+// allocating.
+func (n *Note) moveTo(unmapped *json.RawMessage, name, label string, degraded *[]string) {
+	if !strings.HasPrefix(string(*n), noteMark) {
+		return
+	}
+	raw := string(*n)[len(noteMark):]
+	*n = ""
+	key, _ := json.Marshal(name) // a string: cannot fail
+	obj := bytes.TrimSpace(*unmapped)
+	var out []byte
+	if len(obj) >= 2 && len(bytes.TrimSpace(obj[1:len(obj)-1])) > 0 {
+		out = append(append(out, obj[:len(obj)-1]...), ',') // {"a":1 -> {"a":1,
+	} else {
+		out = append(out, '{')
+	}
+	out = append(append(append(out, key...), ':'), raw...)
+	*unmapped = append(out, '}')
+	*degraded = append(*degraded, label)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

@@ -15,11 +15,14 @@
 // or a code (connector.Text, connector.Int) becomes its literal text; an
 // enumerated value the guide does not list passes through and is counted in
 // postident_scr_unknown_values_total{field}; an unmapped member is kept and
-// counted in postident_scr_unmapped_members_total. Fail the case otherwise:
-// a value whose JSON type its field cannot hold (an array in
-// caseStatus.status, an object where a code belongs, a timestamp that is
-// not ISO 8601) makes decodeCase return an error that names the field path
-// and byte offset, never the value. A list page with such a case fails to
+// counted in postident_scr_unmapped_members_total; a free-text field of the
+// post-office and video data (connector.Note) that holds neither text nor a
+// number is left empty, its value moved into unmappedJson under the field's
+// path, counted in postident_scr_degraded_values_total{field}. Fail the case
+// otherwise: a value whose JSON type its field cannot hold (an array in
+// caseStatus.status, an object where a code or id belongs, a timestamp
+// that is not ISO 8601) makes decodeCase return an error that names the
+// field path and byte offset, never the value. A list page with such a case fails to
 // decode as a whole; setting the one case aside is the caller's part.
 //
 // Encryption: with Config.PrivateKey set, the GET calls that return result

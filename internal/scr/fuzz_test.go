@@ -32,6 +32,8 @@ var tolerantSeeds = []string{
 		`{"identificationMethod":"autoid","identificationStatus":{"status":"incomplete","subStatusReason":{"code":-1}},"additionalDataVideo":{"tanChannel":"fax","b":2}}]}`,
 	`{"caseId":"A","caseStatus":{"status":["closed"]}}`,
 	`{"caseId":"A","primaryIdent":{"additionalDataBasic":{"postOffice":{"id":1}}}}`,
+	`{"caseId":"A","primaryIdent":{"additionalDataBasic":{"x" : 1 ,"checkoutNote":[1,"a"],"postOfficeCity":true},` +
+		`"additionalDataVideo":{"identificationAgentAlias":{"a":{}},"identificationServiceCenter":false}}}`,
 }
 
 func FuzzDecodeCase(f *testing.F) {

@@ -28,6 +28,9 @@ type callMetrics struct {
 	// plain counts status answers accepted in plain JSON although
 	// encryption is required.
 	plain metric.Int64Counter
+	// degraded counts Note fields whose value was not text
+	// (connector.CaseResult.Degraded), by field name.
+	degraded metric.Int64Counter
 }
 
 func newCallMetrics() callMetrics {
@@ -44,6 +47,8 @@ func newCallMetrics() callMetrics {
 		metric.WithDescription("Enumerated values the guide does not list (passed through as text), by field."))
 	cm.unmapped, _ = m.Int64Counter("postident_scr_unmapped_members_total",
 		metric.WithDescription("JSON members of case answers the model has no field for (kept in the CaseResult's unmappedJson)."))
+	cm.degraded, _ = m.Int64Counter("postident_scr_degraded_values_total",
+		metric.WithDescription("Free-text fields whose value was neither text nor a number: left empty, the value kept in the CaseResult's unmappedJson; by field."))
 	return cm
 }
 
@@ -58,6 +63,9 @@ func (cm callMetrics) noteCase(ctx context.Context, c *connector.CaseResult) {
 	})
 	if n := len(c.UnmappedMembers()); n > 0 {
 		cm.unmapped.Add(ctx, int64(n))
+	}
+	for _, field := range c.Degraded() {
+		cm.degraded.Add(ctx, 1, metric.WithAttributes(attribute.String("field", field)))
 	}
 }
 

@@ -148,16 +148,16 @@ func TestTolerantScalars(t *testing.T) {
 		"subStatusReason.code":        id.IdentificationStatus.SubStatusReason.Code,
 	}
 	want := map[string]any{
-		"postOffice":                  connector.Text("-1.50e3"),
-		"postOfficeStreetAddress":     connector.Text("1"),
-		"postOfficeCity":              connector.Text("12345"),
-		"checkoutNote":                connector.Text(""),
+		"postOffice":                  connector.Note("-1.50e3"),
+		"postOfficeStreetAddress":     connector.Note("1"),
+		"postOfficeCity":              connector.Note("12345"),
+		"checkoutNote":                connector.Note(""),
 		"couponByPiAppRequestCount":   connector.Int(3),
 		"couponByEmailRequestCount":   true,
-		"additionalInformation.value": connector.Text("42"),
+		"additionalInformation.value": connector.Note("42"),
 		"dkk":                         connector.Text("1234"),
-		"identificationServiceCenter": connector.Text("1"),
-		"identificationAgentAlias":    connector.Text("7"),
+		"identificationServiceCenter": connector.Note("1"),
+		"identificationAgentAlias":    connector.Note("7"),
 		"document.type":               connector.Text("1"),
 		"contact postalCode":          connector.Text("51147"),
 		"recordId":                    connector.Text("63351999"),
@@ -211,6 +211,46 @@ func TestStrictFields(t *testing.T) {
 		if _, err := decodeCase([]byte(doc), ""); err == nil || !strings.Contains(err.Error(), "subStatus") {
 			t.Errorf("subStatus.code %s: %v", code, err)
 		}
+	}
+}
+
+// TestNoteDegrades: a free-text field of the post-office or video data
+// (8.6.8, 8.6.10) that arrives as neither text nor a number does not fail
+// the case: the field is empty, its value travels verbatim in unmappedJson
+// under the field's own path, and the decoder counts it by field name. The
+// other fields are untouched. Failed before: the whole case failed to
+// decode ("a JSON object cannot be decoded into string").
+func TestNoteDegrades(t *testing.T) {
+	reader := withMeter(t)
+	doc := strings.Replace(basicCase(testCaseID, `"newMember":1,`), `"postOffice":227208750`, `"postOffice":{"id":227208750,"kind":"filiale"}`, 1)
+	doc = strings.Replace(doc, `"checkoutNote":850148693013`, `"checkoutNote":[85014869, 3013]`, 1)
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(t, w, r, jose.A256GCM, []byte(doc)) })
+	c := newTestClient(t, f, key2048(), nil)
+	cr, err := c.GetCase(testCtx(t), testCaseID, GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ev.PrimaryIdentification.AdditionalDataBasic
+	if b.PostOffice != nil || b.CheckoutNote != nil {
+		t.Errorf("degraded fields not empty: %v %v", b.PostOffice, b.CheckoutNote)
+	}
+	if b.PostOfficeCity == nil || *b.PostOfficeCity != "12345 Musterstadt" || *b.CouponDownloadCount != 2 ||
+		ev.AccountingData == nil || *ev.AccountingData.AccountingNumber != "7777777173701" {
+		t.Errorf("other fields changed: %+v", b)
+	}
+	const want = `{"/primaryIdent/additionalDataBasic/newMember":1,` +
+		`"/primaryIdent/additionalDataBasic/postOffice":{"id":227208750,"kind":"filiale"},` +
+		`"/primaryIdent/additionalDataBasic/checkoutNote":[85014869,3013]}`
+	if ev.UnmappedJSON == nil || *ev.UnmappedJSON != want {
+		t.Errorf("unmappedJson = %v, want %s", ev.UnmappedJSON, want)
+	}
+	got := counts(t, reader, "postident_scr_degraded_values_total")
+	if w := map[string]int64{"field=additionalDataBasic.checkoutNote": 1, "field=additionalDataBasic.postOffice": 1}; fmt.Sprint(got) != fmt.Sprint(w) {
+		t.Errorf("counter = %v, want %v", got, w)
 	}
 }
 

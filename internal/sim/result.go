@@ -409,11 +409,11 @@ func (g *gen) basicData(id *identState, res bool) *connector.AdditionalDataBasic
 	class := g.sn.c.class
 	// postOffice: not included for GwG and Standard (8.6.8).
 	if class != connector.ClassGwG && class != connector.ClassStandard {
-		b.PostOffice = connector.Text(p.postOffice)
+		b.PostOffice = connector.Note(p.postOffice)
 	}
 	b.PostOfficeStreetAddress = "Simulationsplatz 1"
-	b.PostOfficeCity = connector.Text(p.postal + " " + p.city)
-	b.CheckoutNote = connector.Text(p.checkout)
+	b.PostOfficeCity = connector.Note(p.postal + " " + p.city)
+	b.CheckoutNote = connector.Note(p.checkout)
 	cat := connector.IDCardReaderCheckCategory{Name: "Dokumentenpruefung", Status: "OK"}
 	if id.st.status == connector.StatusDeclined && id.st.sub == 16 {
 		cat.Status = "FAILED"
@@ -436,7 +436,7 @@ func (g *gen) videoData(id *identState) *connector.AdditionalDataVideo {
 		d.IdentificationServiceCenterVideo = "SIM Video Center " + strconv.Itoa(1+r.IntN(4))
 	}
 	if class == connector.ClassTKG {
-		d.IdentificationAgentAlias = connector.Text(fmt.Sprintf("SIM-Agent-%02d", 1+r.IntN(40)))
+		d.IdentificationAgentAlias = connector.Note(fmt.Sprintf("SIM-Agent-%02d", 1+r.IntN(40)))
 		d.IdentReviews = []json.RawMessage{json.RawMessage(`{"reviewType":"simulated","result":"approved"}`)}
 	}
 	// Videochats are recorded for GwG only; a declined one is delivered only
