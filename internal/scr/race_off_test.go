@@ -1,0 +1,5 @@
+//go:build !race
+
+package scr
+
+const raceEnabled = false
