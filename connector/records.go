@@ -15,6 +15,8 @@ const (
 	HeaderRecordType = "postident-record-type"
 	HeaderBelongsTo  = "postident-record-belongs-to"
 	HeaderFileName   = "postident-file-name"
+	// HeaderRecordBytes is the value's length in bytes, as decimal text.
+	HeaderRecordBytes = "postident-record-bytes"
 	// TypeRecord is the CloudEvents type of a binary record.
 	TypeRecord = "de.deutschepost.postident.case.record.v1"
 )
@@ -75,7 +77,7 @@ func (p *Processor) binaryRecords(ctx context.Context, c *CaseResult, now time.T
 			Header{Key: HeaderBelongsTo, Value: []byte(r.BelongsTo)},
 			Header{Key: HeaderFileName, Value: []byte(r.FileName)},
 			Header{Key: HeaderContentType, Value: []byte(r.MimeType)},
-			Header{Key: "postident-record-bytes", Value: []byte(strconv.Itoa(len(data)))},
+			Header{Key: HeaderRecordBytes, Value: []byte(strconv.Itoa(len(data)))},
 		)
 		out = append(out, Message{Topic: p.cfg.Topics.Records, Key: []byte(c.CaseID), Value: data, Headers: h, Time: now})
 		p.events.Add(ctx, 1, p.eventAttr("record", origin))
