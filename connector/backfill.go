@@ -46,7 +46,7 @@ type BackfillConfig struct {
 type BackfillProgress struct {
 	Done, Total int
 	Events      int
-	Forgotten   int // cases skipped because they were erased with forget
+	Forgotten   int           // cases skipped because they were erased with forget
 	Rate        float64       // cases per second
 	ETA         time.Duration // 0 when unknown
 	WindowEnd   time.Time
