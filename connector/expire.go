@@ -12,15 +12,6 @@ import (
 // the horizon (RFC 3339): the case's last change was before it.
 const HeaderExpired = "postident-expired"
 
-// Ownership is implemented by a Subscriber that knows which cases it
-// handles: Owns reports whether the notifications partition of caseID is
-// assigned to this replica now. The processor expires state entries only
-// for the cases it owns, so that exactly one replica writes the tombstone of
-// each entry.
-type Ownership interface {
-	Owns(caseID string) bool
-}
-
 // ExpiryConfig bounds the state to the cases POSTIDENT can still hold.
 //
 // POSTIDENT deletes every case physically after the retention configured

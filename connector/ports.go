@@ -49,3 +49,12 @@ type Codec interface {
 	Encode(ctx context.Context, topic string, v any) ([]byte, error)
 	Decode(ctx context.Context, data []byte, v any) error
 }
+
+// Ownership is implemented by a Subscriber that knows which cases it
+// handles: Owns reports whether the notifications partition of caseID is
+// assigned to this replica now. The processor expires state entries only
+// for the cases it owns, so that exactly one replica writes the tombstone of
+// each entry.
+type Ownership interface {
+	Owns(caseID string) bool
+}

@@ -69,15 +69,15 @@ type ProcessorConfig struct {
 	// message.max.bytes); a file that does not fit is reported and skipped.
 	// Default 1 MiB.
 	MaxRecordBytes int
+	// Expiry removes state entries of cases POSTIDENT has deleted (see
+	// ExpiryConfig); it runs only with a Subscriber that is an Ownership.
+	Expiry ExpiryConfig
 	// Coalesce fetches bursts of closed cases with list calls (one RSA
 	// decryption for up to 1000 cases) instead of one GET each; the zero
 	// value is off. It stays off in partner mode and with
 	// IncludeBinaryData or IncludeResultPDF: lists carry no binaries and
 	// partner accounts may not read them.
 	Coalesce CoalesceConfig
-	// Expiry removes state entries of cases POSTIDENT has deleted (see
-	// ExpiryConfig); it runs only with a Subscriber that is an Ownership.
-	Expiry ExpiryConfig
 	// RetryBudget is how long a batch retries cases that fail for a
 	// transient reason (5xx, timeouts, an unavailable schema registry)
 	// while other cases of the batch go through; after it they are parked

@@ -247,6 +247,7 @@ func CaseState() *connector.CaseState {
 		LastStatusEventID: "1b4e28ba-2fa1-5ed2-883f-0016d3cca427",
 		ResultEventID:     s("9c5b94b1-35ad-59f1-a1a6-2b6d3e4f7a10"),
 		UpdatedAt:         *at(102),
+		ForgottenAt:       at(103),
 	}
 }
 
