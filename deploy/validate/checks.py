@@ -279,6 +279,26 @@ def cmd_k8s(rendered: str) -> int:
                 p.check(key in keys, f"{cn}: {var} needs key {key} in Secret {sname}")
             if c.get("envFrom") is None:
                 p.add(f"{cn}: no envFrom ConfigMap")
+        # Replicas, rollout and shutdown bound (issue 14): the scaled roles run
+        # at least two pods, roll one pod at a time, and Kubernetes waits
+        # longer than the connector's SHUTDOWN_TIMEOUT (within which the
+        # processor finishes and commits its batch and leaves the group)
+        # before it kills a pod.
+        if role in ("webhook", "processor", "archiver"):
+            p.check(dep["spec"].get("replicas", 1) >= 2, f"{name}: the {role} role needs replicas >= 2")
+        ru = dep["spec"].get("strategy", {}).get("rollingUpdate", {})
+        p.check(dep["spec"].get("strategy", {}).get("type") == "RollingUpdate" and int(ru.get("maxUnavailable", 1)) <= 1
+                and int(ru.get("maxSurge", 1)) <= 1, f"{name}: rollout must be RollingUpdate, one pod at a time")
+        shutdown = None
+        for ef in containers[0].get("envFrom", []):
+            v = cms.get(ef.get("configMapRef", {}).get("name"), {}).get("data", {}).get("SHUTDOWN_TIMEOUT")
+            if v:
+                shutdown = v
+        grace = spec.get("terminationGracePeriodSeconds", 30)
+        m = re.fullmatch(r"(\d+)s", shutdown or "")
+        p.check(m is not None, f"{name}: SHUTDOWN_TIMEOUT must be set in its ConfigMap in whole seconds (got {shutdown!r})")
+        if m:
+            p.check(grace >= int(m.group(1)) + 5, f"{name}: terminationGracePeriodSeconds {grace} must exceed SHUTDOWN_TIMEOUT {shutdown} by at least 5s")
         # one PDB per Deployment
         pdbs = [x for x in by_kind.get("PodDisruptionBudget", []) if match(x["spec"]["selector"]["matchLabels"], labels)]
         p.check(len(pdbs) == 1, f"{name}: expected one PodDisruptionBudget selecting its pods, found {len(pdbs)}")

@@ -27,6 +27,12 @@
 //   - flood: webhooks far beyond capacity (small WEBHOOK_MAX_IN_FLIGHT and
 //     WEBHOOK_RATE_LIMIT); the connector sheds load with 503 and 429 and
 //     every result still arrives once the flood ends.
+//   - replicas: three processor processes (ROLES=processor) on one group
+//     next to a webhook, reconciler and archiver process, rolled one after
+//     the other while cases progress and the reconciler notifies them again,
+//     mostly with SIGTERM and every fourth roll with kill -9; the same-id
+//     repeats column counts repeated results, the detail line repeated
+//     status events.
 //
 // After each scenario the suite checks: every closed case has exactly one
 // logical result on the result topic with the id its final state determines
