@@ -404,7 +404,10 @@ type outcome struct {
 // return an error wrapping ErrNeedsOperator, and the batch stays
 // uncommitted.
 func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
-	order := p.group(ctx, msgs)
+	order, err := p.group(ctx, msgs)
+	if err != nil {
+		return err
+	}
 	pre := p.prefetch(ctx, order)
 	start := p.cfg.Now()
 	backoff := 100 * time.Millisecond
@@ -434,14 +437,22 @@ func (p *Processor) HandleBatch(ctx context.Context, msgs []Message) error {
 	}
 }
 
-// group sorts the notifications by case, in order of first appearance.
-func (p *Processor) group(ctx context.Context, msgs []Message) []*caseWork {
+// group sorts the notifications by case, in order of first appearance. A
+// notification that cannot be decoded is skipped with a log line, unless
+// the codec says its registry is unavailable: then the batch fails, to be
+// retried.
+func (p *Processor) group(ctx context.Context, msgs []Message) ([]*caseWork, error) {
 	works := make(map[string]*caseWork)
 	var order []*caseWork
 	for i := range msgs {
 		m := &msgs[i]
 		var n Notification
 		if err := p.codec.Decode(ctx, m.Value, &n); err != nil {
+			if errors.Is(err, ErrCodecUnavailable) {
+				// The schema registry is down: the notification is fine and
+				// will decode later. Retry the batch, skip nothing.
+				return nil, fmt.Errorf("decode notification at partition %d offset %d: %w", m.Partition, m.Offset, err)
+			}
 			p.cfg.Logger.WarnContext(ctx, "skipping undecodable notification", "partition", m.Partition, "offset", m.Offset, "err", err)
 			continue
 		}
@@ -463,7 +474,7 @@ func (p *Processor) group(ctx context.Context, msgs []Message) []*caseWork {
 		w.notes = append(w.notes, &n)
 		w.msgs = append(w.msgs, m)
 	}
-	return order
+	return order, nil
 }
 
 // round handles the cases of order in parallel, publishes what the good
