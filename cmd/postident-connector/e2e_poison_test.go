@@ -181,16 +181,18 @@ func TestEndToEndCredentialsFailure(t *testing.T) {
 	runAll(t, e.sim, more)
 	time.Sleep(time.Second)
 	e.running()
-	accepted := 0
+	// Every case notified after the stop had its webhooks accepted (200);
+	// on a loaded machine one call may time out and be retried.
+	accepted := map[string]bool{}
 	for _, d := range e.sim.Webhooks() {
 		if d.HTTPStatus == 200 {
-			accepted++
-		} else if !d.Dropped {
-			t.Errorf("webhook for %s answered %d %s", d.CaseID, d.HTTPStatus, d.Err)
+			accepted[d.CaseID] = true
 		}
 	}
-	if accepted == 0 {
-		t.Fatal("no webhook accepted")
+	for _, id := range more {
+		if !accepted[id] {
+			t.Errorf("%s: no webhook accepted while the processor was stopped", id)
+		}
 	}
 	if _, results := col.snapshot(); len(results) != 0 {
 		t.Fatalf("%d results with refused credentials", len(results))
