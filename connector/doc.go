@@ -17,4 +17,13 @@
 // It imports neither kafka-go nor net/http: the adapters under internal/ (scr,
 // kafka, avro, webhook) implement the interfaces declared here, so the pipeline
 // can be tested against any of them and reads without transport noise.
+//
+// Failure isolation: the processor sorts every failure per case (transient,
+// unreadable, undecryptable, rejected, operator-level) and parks a case whose
+// answer cannot be used on the dead-letter topic, so one bad answer never
+// stops the others (see HandleBatch). The dead-letter topic is compacted and
+// keyed by caseId, with a tombstone once the case goes through: it is then
+// exactly the set of cases parked now, read at start like the state, with no
+// retention that could drop a case still waiting, and a repeated failure of
+// the same case replaces its record instead of adding one.
 package connector

@@ -17,9 +17,9 @@ import (
 func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progress, budgetSpent bool) (retry []*caseWork, err error) {
 	var park []*caseWork
 	for _, w := range failed {
-		switch classOf(w.err) {
+		switch classOf(w.fail.err) {
 		case classOperator:
-			return nil, fmt.Errorf("%w: %w", ErrNeedsOperator, w.err)
+			return nil, fmt.Errorf("%w: %w", ErrNeedsOperator, w.fail.err)
 		case ClassUnreadable:
 			park = append(park, w)
 		case ClassUndecryptable, ClassRejected:
@@ -35,7 +35,7 @@ func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progre
 			p.suspects[w.caseID] = struct{}{}
 			if len(p.suspects) >= OperatorThreshold {
 				return nil, fmt.Errorf("%w: %d different cases failed alike with no successful fetch in between (check POSTIDENT_PRIVATE_KEY_FILE and POSTIDENT_DATA_PASSWORD with `postident-connector check`), last: %w",
-					ErrNeedsOperator, len(p.suspects), w.err)
+					ErrNeedsOperator, len(p.suspects), w.fail.err)
 			}
 			if budgetSpent {
 				park = append(park, w)
@@ -67,8 +67,8 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 	entries := make([]parkEntry, len(ws))
 	var out []Message
 	for i, w := range ws {
-		class := classOf(w.err)
-		e := parkEntry{class: class, first: w.first, last: now, attempts: w.attempts}
+		class := classOf(w.fail.err)
+		e := parkEntry{class: class, first: w.fail.first, last: now, attempts: w.fail.attempts}
 		mod := lastModified(w)
 		if mod != nil {
 			e.modified = mod.UnixMilli()
@@ -82,10 +82,10 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 		if was && old.class == class && old.modified == e.modified {
 			continue
 		}
-		d := DeadLetter{CaseID: w.caseID, ErrorClass: class, Message: w.err.Error(), Attempts: e.attempts,
+		d := DeadLetter{CaseID: w.caseID, ErrorClass: class, Message: w.fail.err.Error(), Attempts: e.attempts,
 			FirstFailureAt: e.first, LastFailureAt: now, ConnectorVersion: p.cfg.Version, CaseModified: mod}
 		var ce *CaseError
-		if errors.As(w.err, &ce) {
+		if errors.As(w.fail.err, &ce) {
 			if ce.StatusCode != 0 {
 				st := int32(ce.StatusCode) //nolint:gosec // an HTTP status
 				d.HTTPStatus = &st
@@ -115,7 +115,7 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 		p.parkedN.Add(ctx, 1, p.parkAttrs[entries[i].class])
 		// The error text names fields and positions, never values.
 		p.cfg.Logger.WarnContext(ctx, "case parked on the dead-letter topic; the other cases go on", "case_id", w.caseID,
-			"class", entries[i].class, "attempts", entries[i].attempts, "err", w.err)
+			"class", entries[i].class, "attempts", entries[i].attempts, "err", w.fail.err)
 	}
 	return nil
 }

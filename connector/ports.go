@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -40,6 +41,12 @@ func (m *Message) Header(key string) []byte {
 type Publisher interface {
 	Publish(ctx context.Context, msgs ...Message) error
 }
+
+// ErrCodecUnavailable is wrapped by a Codec's error when a record could not
+// be encoded or decoded because a dependency (the schema registry) is
+// unreachable or failing: the same bytes will work later, so the record
+// must be retried, never skipped.
+var ErrCodecUnavailable = errors.New("codec dependency unavailable")
 
 // Codec turns events into record values and back. Encode chooses the schema
 // from the Go type of v (CaseStatusChanged, CaseResultEvent, Notification,

@@ -166,6 +166,7 @@ func cmdSchemasRegister(ctx context.Context, stdout io.Writer) error {
 		{cfg.Topics.Result, &connector.CaseResultEvent{}},
 		{cfg.Topics.Notifications, &connector.Notification{}},
 		{cfg.Topics.State, &connector.CaseState{}},
+		{cfg.Topics.DeadLetter, &connector.DeadLetter{}},
 	} {
 		id, err := codec.RegisterTopic(ctx, p.topic, p.v)
 		if err != nil {

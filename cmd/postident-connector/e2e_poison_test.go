@@ -81,7 +81,10 @@ func TestEndToEndPoison(t *testing.T) {
 	}
 	for _, kind := range sim.Poisons() {
 		t.Run(string(kind), func(t *testing.T) {
-			env := map[string]string{"PROCESSOR_RETRY_BUDGET": "3s"}
+			// The reconciler runs often: it is the safety net for webhooks
+			// the loaded test machine fails to acknowledge in time, and it
+			// notifies the parked case again and again.
+			env := map[string]string{"PROCESSOR_RETRY_BUDGET": "3s", "RECONCILE_INTERVAL": "2s"}
 			if kind == sim.PoisonOversized || kind == sim.PoisonUndecryptable {
 				// Single-case poisons (a list is one body and one JWE):
 				// without coalescing every case is fetched singly.
@@ -178,16 +181,18 @@ func TestEndToEndCredentialsFailure(t *testing.T) {
 	runAll(t, e.sim, more)
 	time.Sleep(time.Second)
 	e.running()
-	accepted := 0
+	// Every case notified after the stop had its webhooks accepted (200);
+	// on a loaded machine one call may time out and be retried.
+	accepted := map[string]bool{}
 	for _, d := range e.sim.Webhooks() {
 		if d.HTTPStatus == 200 {
-			accepted++
-		} else if !d.Dropped {
-			t.Errorf("webhook for %s answered %d %s", d.CaseID, d.HTTPStatus, d.Err)
+			accepted[d.CaseID] = true
 		}
 	}
-	if accepted == 0 {
-		t.Fatal("no webhook accepted")
+	for _, id := range more {
+		if !accepted[id] {
+			t.Errorf("%s: no webhook accepted while the processor was stopped", id)
+		}
 	}
 	if _, results := col.snapshot(); len(results) != 0 {
 		t.Fatalf("%d results with refused credentials", len(results))

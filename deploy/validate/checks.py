@@ -47,6 +47,10 @@ METRICS: dict[str, set[str]] = {
     "postident_scr_requests_total": {"endpoint", "outcome"},
     "postident_scr_request_duration_seconds": {"endpoint", "outcome"},
     "postident_consumer_lag": {"group"},
+    "postident_cases_parked_total": {"class"},
+    "postident_cases_parked": {"class"},
+    "postident_processor_ready": set(),
+    "postident_oldest_unhandled_notification_seconds": set(),
 }
 HISTOGRAMS = {"postident_webhook_duration_seconds", "postident_scr_request_duration_seconds"}
 # Labels every series may carry: from the scrape (job, instance; component,

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/postident-connector/postident-connector/connector"
 )
 
 // registryContentType is the Confluent Schema Registry media type.
@@ -62,6 +64,15 @@ type RegistryError struct {
 	StatusCode int
 	ErrorCode  int    // error_code of the body, 0 when absent
 	Message    string // message of the body, or the start of a non-JSON body
+}
+
+// Unwrap makes a 5xx or 429 answer connector.ErrCodecUnavailable: the
+// registry is down or overloaded, and the same bytes will decode later.
+func (e *RegistryError) Unwrap() error {
+	if e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests {
+		return connector.ErrCodecUnavailable
+	}
+	return nil
 }
 
 func (e *RegistryError) Error() string {
@@ -185,7 +196,10 @@ func (r *registry) do(ctx context.Context, method, path string, body, out any) e
 	}
 	resp, err := r.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("schema registry: %s %s: %w", method, path, err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("schema registry: %s %s: %w", method, path, err)
+		}
+		return fmt.Errorf("schema registry: %s %s: %w: %w", method, path, connector.ErrCodecUnavailable, err)
 	}
 	defer func() {
 		// Drain so the connection can be reused.
@@ -194,7 +208,7 @@ func (r *registry) do(ctx context.Context, method, path string, body, out any) e
 	}()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRegistryResponse))
 	if err != nil {
-		return fmt.Errorf("schema registry: %s %s: read response: %w", method, path, err)
+		return fmt.Errorf("schema registry: %s %s: read response: %w: %w", method, path, connector.ErrCodecUnavailable, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		re := &RegistryError{Method: method, Path: path, StatusCode: resp.StatusCode}

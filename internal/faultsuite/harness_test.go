@@ -220,6 +220,7 @@ func newEnv(t *testing.T, name string, o opts, timeout time.Duration) *env {
 		"TOPIC_NOTIFICATIONS":           kafkatest.TopicName(t, "faults-"+name+"-notifications"),
 		"TOPIC_STATE":                   kafkatest.TopicName(t, "faults-"+name+"-state"),
 		"TOPIC_LEASE":                   kafkatest.TopicName(t, "faults-"+name+"-lease"),
+		"TOPIC_DEAD_LETTER":             kafkatest.TopicName(t, "faults-"+name+"-dead-letter"),
 		"WEBHOOK_ADDR":                  hookAddr,
 		"WEBHOOK_PATH":                  hookPath,
 		"WEBHOOK_USERNAME":              hookUser,
