@@ -28,6 +28,12 @@ var connectorPkg = reflect.TypeFor[connector.Text]().PkgPath()
 
 var decodeOptions = jsonv2.JoinOptions(json.DefaultOptionsV1(), json.ReportErrorsWithLegacySemantics(false))
 
+// jsonKinds names the kinds of JSON value in errors, as encoding/json's v1
+// errors did ("a JSON array cannot be decoded into string").
+var jsonKinds = map[jsontext.Kind]string{
+	'n': "null", 'f': "boolean", 't': "boolean", '"': "string", '0': "number", '{': "object", '[': "array",
+}
+
 // unmarshal decodes JSON, keeping unknown members in the model's Unmapped
 // slots, and reports failures by position and field path, never by value:
 // the body carries personal data, and the decoder's own messages may quote
@@ -49,9 +55,9 @@ func unmarshal(b []byte, v any) error {
 		if field == "" {
 			field = "(top level)"
 		}
-		kind := "value"
-		if k := sem.JSONKind.String(); k != "invalid" && k != "" {
-			kind = k
+		kind := jsonKinds[sem.JSONKind]
+		if kind == "" {
+			kind = "value"
 		}
 		into := "the model"
 		if sem.GoType != nil {
