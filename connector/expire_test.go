@@ -250,7 +250,7 @@ func TestCaseAfterExpiryHandledAsNew(t *testing.T) {
 		t.Fatalf("unchanged case emitted again: %v", got)
 	}
 
-	now = now.Add(connector.ExpiryConfig{}.Horizon() + time.Hour)
+	now = now.Add(connector.ExpiryConfig{}.Horizon() + 48*time.Hour) // days: past the horizon day whatever the hour
 	if n, err := p.ExpireOnce(e.ctx, owningReader{}); err != nil || n != 1 {
 		t.Fatalf("ExpireOnce = %d, %v; want 1", n, err)
 	}
