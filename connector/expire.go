@@ -19,7 +19,9 @@ const HeaderExpired = "postident-expired"
 // whose state was last recorded longer ago than Retention plus Margin can
 // never be listed, fetched or notified again, so its entry only costs memory
 // and reload time: the replica that owns the case's partition writes a
-// tombstone for it on the state topic, and every replica forgets it.
+// tombstone for it on the state topic, and every replica forgets it. The
+// state keeps the last change in days, so an entry expires up to a day after
+// its horizon, never before.
 //
 // Expiring too early is harmless but not free: a case that changes after
 // its entry expired is handled as new, so its current status event (and,

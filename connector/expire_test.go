@@ -1,8 +1,11 @@
 package connector_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,7 +125,9 @@ func TestStateExpiryTombstonesAfterRetention(t *testing.T) {
 	if horizon != 180*24*time.Hour {
 		t.Fatalf("default horizon %s, want 180 days", horizon)
 	}
-	old, edge, young := now.Add(-horizon-time.Hour), now.Add(-horizon+time.Hour), now.Add(-24*time.Hour)
+	// The state keeps the last change in days: an entry expires on the
+	// first sweep of the day after its horizon day, never earlier.
+	old, edge, young := now.Add(-horizon-48*time.Hour), now.Add(-horizon+time.Hour), now.Add(-24*time.Hour)
 	e.putStates(t,
 		closedState("OLDCASE00001", old), closedState("OLDCASE00002", old.Add(-300*24*time.Hour)),
 		connector.ForgetMarker("OLDFORGOT001", old),
@@ -172,8 +177,8 @@ func TestStateExpiryTombstonesAfterRetention(t *testing.T) {
 	if !again.Forgotten("YOUNGFORGOT1") {
 		t.Error("reload: the young forget marker lost its mark")
 	}
-	if got, _ := again.LastChange("YOUNGCASE001"); !got.Equal(young) {
-		t.Errorf("reload: last change %s, want %s", got, young)
+	if got, _ := again.LastChange("YOUNGCASE001"); !got.Equal(young.Truncate(24 * time.Hour)) {
+		t.Errorf("reload: last change %s, want the day of %s", got, young)
 	}
 }
 
@@ -245,7 +250,7 @@ func TestCaseAfterExpiryHandledAsNew(t *testing.T) {
 		t.Fatalf("unchanged case emitted again: %v", got)
 	}
 
-	now = now.Add(connector.ExpiryConfig{}.Horizon() + time.Hour)
+	now = now.Add(connector.ExpiryConfig{}.Horizon() + 48*time.Hour) // days: past the horizon day whatever the hour
 	if n, err := p.ExpireOnce(e.ctx, owningReader{}); err != nil || n != 1 {
 		t.Fatalf("ExpireOnce = %d, %v; want 1", n, err)
 	}
@@ -282,21 +287,19 @@ func (e *stateEnv) eventIDs(t *testing.T, topic string) []string {
 		if m.Value == nil {
 			return nil
 		}
-		var ev struct {
-			connector.CaseStatusChanged
-			connector.CaseResultEvent
-		}
 		if topic == e.topics.Status {
-			if err := e.codec.Decode(e.ctx, m.Value, &ev.CaseStatusChanged); err != nil {
+			var ev connector.CaseStatusChanged
+			if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
 				return err
 			}
-			ids = append(ids, ev.CaseStatusChanged.EventID)
+			ids = append(ids, ev.EventID)
 			return nil
 		}
-		if err := e.codec.Decode(e.ctx, m.Value, &ev.CaseResultEvent); err != nil {
+		var ev connector.CaseResultEvent
+		if err := e.codec.Decode(e.ctx, m.Value, &ev); err != nil {
 			return err
 		}
-		ids = append(ids, ev.CaseResultEvent.EventID)
+		ids = append(ids, ev.EventID)
 		return nil
 	})
 	if err != nil {
@@ -315,4 +318,65 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestStateExpiryOffWithoutOwnership: with a subscriber that does not report
+// ownership (a plain group Reader), no replica can tell which entries are its
+// own: the processor says so once, at info, and expires nothing.
+func TestStateExpiryOffWithoutOwnership(t *testing.T) {
+	e := newStateEnv(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	e.putStates(t, closedState("OLDCASE00001", now.Add(-400*24*time.Hour)))
+	st, _ := e.reload(t)
+	var logs syncBuffer
+	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: "EXPIRYTEST", Topics: e.topics, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: connector.ExpiryConfig{FirstSweep: time.Millisecond, Interval: time.Millisecond}}, nil, e.w, e.codec, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := kafka.NewReader(kafka.ReaderConfig{Config: e.kcfg, GroupID: kafkatest.GroupID(t, "processor"), Topic: e.topics.Notifications})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, r) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "state expiry off") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // many sweep intervals, were a sweep running
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "state expiry off"); n != 1 || !strings.Contains(out, "level=INFO msg=\"state expiry off") {
+		t.Errorf("want one info line about expiry being off, got %d in:\n%s", n, out)
+	}
+	if st.Len() != 1 {
+		t.Errorf("%d cases tracked, want 1: expiry ran without ownership", st.Len())
+	}
+	if _, expired := e.reload(t); len(expired) != 0 {
+		t.Errorf("tombstones without ownership: %v", expired)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,7 +3,6 @@ package connector
 import (
 	"encoding/binary"
 	"hash/fnv"
-	"math"
 	"sync"
 	"time"
 )
@@ -11,44 +10,75 @@ import (
 // memo is what the processor remembers of one case: a fingerprint of the
 // identification state it last emitted, whether the case's result went out,
 // the previous state in small codes for the next event's "previous" field,
-// when the case last changed (for expiry) and whether it was forgotten on
-// request. It is kept small on purpose (24 bytes with padding) because the
-// processor holds one per tracked case in memory.
+// the day the case last changed (for expiry) and whether it was forgotten on
+// request. It is kept small on purpose (16 bytes) because the processor holds
+// one per tracked case in memory: the codes are packed, and the last change
+// is kept in days, enough for a horizon of months.
 type memo struct {
 	fp         uint64
-	changed    uint32 // seconds since memoEpoch of the last state record
 	sub        uint16
 	reason     uint16
-	method     uint8
-	status     uint8
+	day        uint16 // days since memoEpoch of the last state record (15 bits) | memoForgotten
 	caseStatus uint8
-	flags      uint8 // memoResult | memoForgotten
+	ident      uint8 // method (3 bits) | status (4 bits) << 3 | memoResult
 }
 
 const (
-	memoResult    = 1 << iota // the case's result went out
-	memoForgotten             // erased by `forget`: never written again
+	memoForgotten = 1 << 15 // in day: erased by `forget`, never written again
+	memoDayMask   = memoForgotten - 1
+	memoResult    = 1 << 7 // in ident: the case's result went out
+	// "other" codes of the packed method and status (codeOf's 255).
+	memoMethodOther = 7
+	memoStatusOther = 15
 )
 
-// memoEpoch is the zero of memo.changed: seconds in a uint32 from 2020 last
-// until 2156, and no POSTIDENT case predates 2020.
+// memoEpoch is the zero of memo.day: 15 bits of days from 2020 last until
+// 2109, and no POSTIDENT case predates 2020.
 var memoEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// secondsOf converts t to memo.changed; times before the epoch (a state
-// record without a usable updatedAt) count as the epoch, the oldest.
-func secondsOf(t time.Time) uint32 {
+// daysOf converts t to memo.day, rounding down; times before the epoch (a
+// state record without a usable updatedAt) count as the epoch, the oldest.
+func daysOf(t time.Time) uint16 {
 	d := t.Sub(memoEpoch)
 	switch {
 	case d <= 0:
 		return 0
-	case d >= time.Duration(math.MaxUint32)*time.Second:
-		return math.MaxUint32
+	case d >= memoDayMask*24*time.Hour:
+		return memoDayMask
 	}
-	return uint32(d / time.Second)
+	return uint16(d / (24 * time.Hour))
 }
 
-func (m memo) result() bool    { return m.flags&memoResult != 0 }
-func (m memo) forgotten() bool { return m.flags&memoForgotten != 0 }
+func (m memo) result() bool    { return m.ident&memoResult != 0 }
+func (m memo) forgotten() bool { return m.day&memoForgotten != 0 }
+func (m memo) days() uint16    { return m.day & memoDayMask }
+
+// method and status unpack the codes of memoMethods and memoStatuses (255
+// for a value outside the tables, as codeOf).
+func (m memo) method() uint8 {
+	if c := m.ident & 7; c != memoMethodOther {
+		return c
+	}
+	return 255
+}
+
+func (m memo) status() uint8 {
+	if c := (m.ident >> 3) & 15; c != memoStatusOther {
+		return c
+	}
+	return 255
+}
+
+// packIdent packs method and status codes (codeOf results) into memo.ident.
+func packIdent(method, status uint8) uint8 {
+	if method >= memoMethodOther {
+		method = memoMethodOther
+	}
+	if status >= memoStatusOther {
+		status = memoStatusOther
+	}
+	return method | status<<3
+}
 
 // Small code tables for memo. Index 0 means "none or unknown".
 var (
@@ -107,15 +137,14 @@ func fingerprint(k IdentKey) uint64 {
 func memoOf(k IdentKey, resultDone bool, changed time.Time) memo {
 	m := memo{
 		fp:         fingerprint(k),
-		changed:    secondsOf(changed),
 		sub:        uint16(k.SubStatus),
 		reason:     uint16(k.Reason),
-		method:     codeOf(memoMethods, k.Method),
-		status:     codeOf(memoStatuses, k.Status),
+		day:        daysOf(changed),
 		caseStatus: codeOf(memoCaseStatus, k.CaseStatus),
+		ident:      packIdent(codeOf(memoMethods, k.Method), codeOf(memoStatuses, k.Status)),
 	}
 	if resultDone {
-		m.flags |= memoResult
+		m.ident |= memoResult
 	}
 	return m
 }
@@ -124,12 +153,12 @@ func memoOf(k IdentKey, resultDone bool, changed time.Time) memo {
 // fill an event's "previous" field.
 func (m memo) previous(caseID string) *CaseState {
 	st := &CaseState{CaseID: caseID, CaseStatus: textOf(memoCaseStatus, m.caseStatus)}
-	if m.method != 0 {
-		s := textOf(memoMethods, m.method)
+	if m.method() != 0 {
+		s := textOf(memoMethods, m.method())
 		st.Method = &s
 	}
-	if m.status != 0 {
-		s := textOf(memoStatuses, m.status)
+	if m.status() != 0 {
+		s := textOf(memoStatuses, m.status())
 		st.Status = &s
 		if st.Method != nil {
 			st.StatusType = string(StatusTypeOf(Method(*st.Method), s))
@@ -201,7 +230,7 @@ func (s *State) Apply(caseID string, st *CaseState) {
 	}
 	m := memoOf(identKeyOfState(st), st.ResultEventID != nil, st.UpdatedAt)
 	if st.ForgottenAt != nil {
-		m.flags |= memoForgotten
+		m.day |= memoForgotten
 	}
 	s.mu.Lock()
 	s.cases[caseID] = m
@@ -245,25 +274,26 @@ func (s *State) Forgotten(caseID string) bool {
 	return ok && m.forgotten()
 }
 
-// LastChange returns when the case's state was last recorded (to the
-// second), and whether the case is tracked.
+// LastChange returns the day (00:00 UTC) the case's state was last
+// recorded, and whether the case is tracked.
 func (s *State) LastChange(caseID string) (time.Time, bool) {
 	m, ok := s.get(caseID)
 	if !ok {
 		return time.Time{}, false
 	}
-	return memoEpoch.Add(time.Duration(m.changed) * time.Second), true
+	return memoEpoch.Add(time.Duration(m.days()) * 24 * time.Hour), true
 }
 
-// expirable returns the tracked cases whose last change is before cutoff
-// and that keep(caseID) accepts, at most limit of them.
+// expirable returns the tracked cases last changed on a day before the day
+// of cutoff (so at most a day later than cutoff itself) that keep(caseID)
+// accepts, at most limit of them.
 func (s *State) expirable(cutoff time.Time, keep func(string) bool, limit int) []string {
-	c := secondsOf(cutoff)
+	c := daysOf(cutoff)
 	var out []string
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for id, m := range s.cases {
-		if m.changed < c && keep(id) {
+		if m.days() < c && keep(id) {
 			out = append(out, id)
 			if len(out) >= limit {
 				break
@@ -273,12 +303,12 @@ func (s *State) expirable(cutoff time.Time, keep func(string) bool, limit int) [
 	return out
 }
 
-// expire drops caseID if its last change is still before cutoff (a state
-// record written meanwhile keeps it).
+// expire drops caseID if its last change is still before the day of cutoff
+// (a state record written meanwhile keeps it).
 func (s *State) expire(caseID string, cutoff time.Time) {
-	c := secondsOf(cutoff)
+	c := daysOf(cutoff)
 	s.mu.Lock()
-	if m, ok := s.cases[caseID]; ok && m.changed < c {
+	if m, ok := s.cases[caseID]; ok && m.days() < c {
 		delete(s.cases, caseID)
 	}
 	s.mu.Unlock()

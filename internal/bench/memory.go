@@ -58,7 +58,7 @@ func (d *Driver) Memory(ctx context.Context) error {
 	rssAfter, _ := ProcMem("self")
 	runtime.KeepAlive(st)
 	per := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
-	d.printf("State of %d cases: heap %s = %.0f bytes per case (memo 24 B + map slot + key); RSS grew %s; Apply %s per case\n",
+	d.printf("State of %d cases: heap %s = %.0f bytes per case (memo 16 B + map slot + key); RSS grew %s; Apply %s per case\n",
 		st.Len(), mib(int64(after.HeapAlloc-before.HeapAlloc)), per, mib(rssAfter.RSS-rssBefore.RSS), time.Duration(int64(took)/int64(n)))
 	d.figure("state memory per tracked case", "< 200 B", fmt.Sprintf("%.0f B", per), yes(per < 200))
 	return nil
