@@ -27,6 +27,11 @@
 //   - flood: webhooks far beyond capacity (small WEBHOOK_MAX_IN_FLIGHT and
 //     WEBHOOK_RATE_LIMIT); the connector sheds load with 503 and 429 and
 //     every result still arrives once the flood ends.
+//   - poison: 4 % of the cases, at random, answer malformed JSON or
+//     caseStatus.status as an array (single GETs and data lists); every
+//     normal result arrives, every poisoned case is parked on the
+//     dead-letter topic once, and the longest wait of a notification and the
+//     stalls longer than PROCESSOR_RETRY_BUDGET are reported.
 //
 // After each scenario the suite checks: every closed case has exactly one
 // logical result on the result topic with the id its final state determines
