@@ -155,12 +155,24 @@ func lastModified(w *caseWork) *time.Time {
 // settings). The batch in hand stays uncommitted, so nothing is lost.
 func (p *Processor) halt(ctx context.Context, err error) {
 	p.halted.Store(true)
-	reason := "stopped, POSTIDENT answers cannot be used: " + err.Error()
+	// What to check comes first: /readyz shortens long reasons.
+	reason := "stopped for an operator: " + operatorHint(err) + "; fix and restart. Cause: " + err.Error()
 	p.cfg.Logger.ErrorContext(ctx, "processor stopped for an operator; notifications wait on Kafka, the webhook keeps accepting them; fix the settings and restart (see `postident-connector check`)", "err", err)
 	if p.cfg.OnReady != nil {
 		p.cfg.OnReady(false, reason)
 	}
 	<-ctx.Done()
+}
+
+// operatorHint names the settings to check for an operator-level error.
+func operatorHint(err error) string {
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return "POSTIDENT refused the credentials (check POSTIDENT_CLIENT_ID, POSTIDENT_USERNAME, POSTIDENT_PASSWORD)"
+	case errors.Is(err, ErrBadRequest):
+		return "POSTIDENT rejected the requests of several cases (check POSTIDENT_DATA_PASSWORD: x-scr-keyhash)"
+	}
+	return "answers of several cases do not decrypt (check POSTIDENT_PRIVATE_KEY_FILE and POSTIDENT_DATA_PASSWORD)"
 }
 
 // oldestTime is the earliest Kafka time of msgs (unix ns), or now when

@@ -74,30 +74,31 @@ func TestCaseGetAndCheck(t *testing.T) {
 }
 
 // TestWrongDataPasswordStopsProcessor: POSTIDENT refuses every request
-// whose key hash does not match; the processor must stop with an error that
-// names what to check, not retry forever in silence.
+// whose key hash does not match. Once several different cases were refused
+// with nothing succeeding in between, the processor stops for an operator:
+// /readyz names the processor and what to check; the process keeps running
+// (no crash loop) and the webhook keeps accepting notifications.
 func TestWrongDataPasswordStopsProcessor(t *testing.T) {
-	e := newE2E(t, envOpts{noStart: true, env: map[string]string{"POSTIDENT_DATA_PASSWORD": "wrong-data-password", "ROLES": "webhook,processor"}})
+	e := newE2E(t, envOpts{noStart: true, env: map[string]string{"POSTIDENT_DATA_PASSWORD": "wrong-data-password", "ROLES": "webhook,processor",
+		"PROCESSOR_RETRY_BUDGET": "1s"}})
 	e.start()
-	e.mu.Lock()
-	done := e.done
-	e.mu.Unlock()
-	id, err := e.sim.CreateCase(sim.CaseSpec{Method: connector.MethodEID, Class: connector.ClassGwG, Scenario: "success"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.sim.RunToEnd(id); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "POSTIDENT_DATA_PASSWORD") {
-			t.Fatalf("connector stopped with %v", err)
+	var ids []string
+	for range connector.OperatorThreshold {
+		id, err := e.sim.CreateCase(sim.CaseSpec{Method: connector.MethodEID, Class: connector.ClassGwG, Scenario: "success"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		e.mu.Lock()
-		e.cancel, e.done, e.app = nil, nil, nil
-		e.mu.Unlock()
-	case <-time.After(60 * time.Second):
-		t.Fatal("connector kept running with a wrong data password")
+		if err := e.sim.RunToEnd(id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	eventually(t, 60*time.Second, "the processor stopped for an operator", func() (bool, string) {
+		code, body := getAdmin(t, e.adminURL()+"/readyz")
+		return code == 503 && strings.Contains(body, "processor: stopped for an operator") && strings.Contains(body, "POSTIDENT_DATA_PASSWORD"), body
+	})
+	e.running()
+	if code, body := getAdmin(t, e.adminURL()+"/readyz?exclude=processor"); code != 200 {
+		t.Errorf("the webhook role is not ready: %d %s", code, body)
 	}
 }

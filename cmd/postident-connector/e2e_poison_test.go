@@ -171,7 +171,8 @@ func TestEndToEndCredentialsFailure(t *testing.T) {
 	runAll(t, e.sim, ids)
 	eventually(t, 30*time.Second, "the processor not ready, for an operator", func() (bool, string) {
 		code, body := getAdmin(t, e.adminURL()+"/readyz")
-		return code == 503 && strings.Contains(body, "processor: stopped") && strings.Contains(body, "unauthorized"), body
+		return code == 503 && strings.Contains(body, "processor: stopped for an operator: POSTIDENT refused the credentials") &&
+			strings.Contains(body, "POSTIDENT_PASSWORD"), body
 	})
 	if code, body := getAdmin(t, e.adminURL()+"/readyz?exclude=processor"); code != 200 {
 		t.Errorf("/readyz?exclude=processor = %d %s", code, body)

@@ -33,6 +33,11 @@
 //     mostly with SIGTERM and every fourth roll with kill -9; the same-id
 //     repeats column counts repeated results, the detail line repeated
 //     status events.
+//   - poison: 4 % of the cases, at random, answer malformed JSON or
+//     caseStatus.status as an array (single GETs and data lists); every
+//     normal result arrives, every poisoned case is parked on the
+//     dead-letter topic once, and the longest wait of a notification and the
+//     stalls longer than PROCESSOR_RETRY_BUDGET are reported.
 //
 // After each scenario the suite checks: every closed case has exactly one
 // logical result on the result topic with the id its final state determines

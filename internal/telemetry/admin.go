@@ -37,8 +37,8 @@ func NewAdminServer(h http.Handler) *http.Server {
 //     pod restarted.
 //   - GET /readyz: 200 "ok" when h is ready; otherwise 503 with one
 //     "name: reason" line per component or check that is not ready
-//     (for example "processor: stopped, POSTIDENT answers cannot be used:
-//     ..."). ?exclude=a,b ignores the named components.
+//     (for example "processor: stopped for an operator: POSTIDENT refused
+//     the credentials (check ...)"). ?exclude=a,b ignores the named components.
 //   - GET /metrics: the Prometheus registry of t.
 //
 // A nil t leaves out /metrics; a nil h makes /readyz always ready.
