@@ -167,8 +167,15 @@ func NewGroupSubscriber(cfg GroupConfig) (*GroupSubscriber, error) {
 		JoinGroupBackoff:      time.Second,
 		WatchPartitionChanges: true,
 		StartOffset:           kafkago.FirstOffset,
-		Timeout:               5 * time.Second,
-		ErrorLogger:           s.log,
+		// The deadline of each coordinator request; a JoinGroup's is this
+		// plus RebalanceTimeout. A member whose join times out abandons
+		// it and joins afresh as a new member, and the abandoned one
+		// lingers in the group until the next rebalance deadline: on a
+		// broker that restarts that deadline at every membership change
+		// (kfake), short join deadlines fed a rebalance that never ended
+		// after a few kill -9. 10s is ample for a healthy coordinator.
+		Timeout:     10 * time.Second,
+		ErrorLogger: s.log,
 	})
 	if err != nil {
 		s.cancel()
