@@ -28,24 +28,26 @@ type GroupConfig struct {
 	StateTopic string
 	Apply      func(connector.Message)
 	// OwnWrite reports whether a state record was written by this replica's
-	// own processor, which put it in memory before the record was even
-	// acknowledged. Such records of a partition this replica owns are not
+	// own processor, which put it in memory as soon as Kafka acknowledged
+	// it. Such records of a partition this replica owns are not
 	// applied again while it owns it: the follower reads a moment behind,
 	// and re-applying an older write of a case over a newer one would make
 	// the next notification of the case look new. Nil: everything is applied.
 	OwnWrite func(connector.Message) bool
 	// HeartbeatInterval, SessionTimeout and RebalanceTimeout tune group
-	// membership. Defaults 1s, 6s, 10s: a replica that crashes is replaced
+	// membership. Defaults 1s, 6s, 6s: a replica that crashes is replaced
 	// after 6s (the smallest session Kafka accepts by default,
 	// group.min.session.timeout.ms); a rebalance is noticed within a second
-	// by every member, and a member that does not rejoin within 10s is
-	// dropped from the new generation.
+	// by every member, and a member that does not rejoin within 6s is
+	// dropped from the new generation. A member killed while joining holds
+	// a rebalance up to RebalanceTimeout, so it is kept short (see the
+	// package documentation, "Group timeouts").
 	HeartbeatInterval time.Duration
 	SessionTimeout    time.Duration
 	RebalanceTimeout  time.Duration
 	// HandoverTimeout bounds how long a member that loses its partitions
 	// waits for the records it handed out to be committed before it
-	// rejoins. Default 5s, below SessionTimeout and RebalanceTimeout so the
+	// rejoins. Default 4s, below SessionTimeout and RebalanceTimeout so the
 	// member is never dropped for waiting.
 	HandoverTimeout time.Duration
 	// MaxWait is how long a fetch waits for new records. Default 100ms.
