@@ -235,7 +235,7 @@ func (s *GroupSubscriber) initialLoad() {
 
 func (s *GroupSubscriber) stateRanges(ctx context.Context) (map[int]partitionRange, error) {
 	var ends map[int]partitionRange
-	err := retry(ctx, func() error {
+	err := retryFast(ctx, func() error {
 		var err error
 		ends, err = topicRanges(ctx, s.cfg.Config, s.cfg.StateTopic)
 		if err != nil && s.log != nil {
@@ -365,7 +365,7 @@ func (s *GroupSubscriber) pendingLocked() int {
 
 func (s *GroupSubscriber) partitionCount(ctx context.Context) (int, error) {
 	var n int
-	err := retry(ctx, func() error {
+	err := retryFast(ctx, func() error {
 		ps, err := partitionsOf(ctx, s.cfg.Config, s.cfg.Topic)
 		if err != nil {
 			return err
@@ -374,6 +374,28 @@ func (s *GroupSubscriber) partitionCount(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// retryFast calls fn until it succeeds or ctx ends, backing off from 100ms
+// to 1s: a generation waits on these calls, so a transient failure (a
+// metadata or ListOffsets timeout on a busy broker) must not add the long
+// backoff of retry to every notification's latency.
+func retryFast(ctx context.Context, fn func() error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
 }
 
 // readPartition feeds one assigned partition's records to Fetch, starting
