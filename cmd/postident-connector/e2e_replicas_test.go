@@ -439,7 +439,7 @@ func TestCrashStormRecovers(t *testing.T) {
 	})
 	t.Logf("after 10 kill -9: reconcile ran %s and %d closed cases were archived %s after the restart (bound %s)",
 		reconciled.Round(100*time.Millisecond), len(closed), archived.Round(100*time.Millisecond), crashStormBound)
-	if os.Getenv("DEBUG_STORM") != "" {
+	if os.Getenv("DEBUG_STORM") != "" { // to see where the time goes
 		t.Logf("t0 %s\n%s", t0.UTC().Format(time.RFC3339Nano), tail(p.logf, 300))
 	}
 	rs.stop(p, syscall.SIGTERM)
