@@ -53,6 +53,9 @@ type App struct {
 	// topic and implements connector.Ownership.
 	sub    *kafka.GroupSubscriber
 	parked *connector.Parked
+	// procStopped is closed when the processor role returned (nothing
+	// will commit any more, so Close does not wait for a handover).
+	procStopped chan struct{}
 
 	adminSrv   *http.Server
 	webhookSrv *http.Server
@@ -265,7 +268,7 @@ func (a *App) loadState(ctx context.Context) error {
 		_ = sub.Close()
 		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, ctx.Err())
 	}
-	a.sub = sub
+	a.sub, a.procStopped = sub, make(chan struct{})
 	a.log.Info("state loaded", "records", sub.StateRecords(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -327,6 +330,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 	if a.cfg.hasRole("processor") {
 		a.goRole("processor", func() error {
 			r := a.sub
+			defer close(a.procStopped)
 			defer r.Close() // leaves the group at once
 			a.observeLag("processor", r)
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,
@@ -495,12 +499,22 @@ func (a *App) Close() error {
 				_ = a.hook.Drain(ctx)
 			}
 		}
-		if a.sub != nil {
+		if a.sub != nil && a.rolesCancel != nil {
 			// Graceful handover: the batch in hand is finished and
-			// committed before the processor stops and the group is left.
-			if err := a.sub.Drain(ctx); err != nil {
+			// committed before the processor stops and the group is left
+			// (unless the processor already stopped on its own).
+			dctx, dcancel := context.WithCancel(ctx)
+			go func() {
+				select {
+				case <-a.procStopped:
+					dcancel()
+				case <-dctx.Done():
+				}
+			}()
+			if err := a.sub.Drain(dctx); err != nil && ctx.Err() != nil {
 				errs = append(errs, err)
 			}
+			dcancel()
 		}
 		if a.rolesCancel != nil {
 			a.rolesCancel()

@@ -46,7 +46,7 @@ func newFollower(cfg Config, d *kafkago.Dialer, topic string, apply func(connect
 // reader per partition; they stop when ctx ends (wait for them with stop).
 func (f *follower) start(ctx context.Context) error {
 	var parts []kafkago.Partition
-	if err := retry(ctx, func() error {
+	if err := retryFast(ctx, func() error {
 		ps, err := partitionsOf(ctx, f.cfg, f.topic)
 		if err != nil {
 			if f.log != nil {

@@ -28,24 +28,26 @@ type GroupConfig struct {
 	StateTopic string
 	Apply      func(connector.Message)
 	// OwnWrite reports whether a state record was written by this replica's
-	// own processor, which put it in memory before the record was even
-	// acknowledged. Such records of a partition this replica owns are not
+	// own processor, which put it in memory as soon as Kafka acknowledged
+	// it. Such records of a partition this replica owns are not
 	// applied again while it owns it: the follower reads a moment behind,
 	// and re-applying an older write of a case over a newer one would make
 	// the next notification of the case look new. Nil: everything is applied.
 	OwnWrite func(connector.Message) bool
 	// HeartbeatInterval, SessionTimeout and RebalanceTimeout tune group
-	// membership. Defaults 1s, 6s, 10s: a replica that crashes is replaced
+	// membership. Defaults 1s, 6s, 6s: a replica that crashes is replaced
 	// after 6s (the smallest session Kafka accepts by default,
 	// group.min.session.timeout.ms); a rebalance is noticed within a second
-	// by every member, and a member that does not rejoin within 10s is
-	// dropped from the new generation.
+	// by every member, and a member that does not rejoin within 6s is
+	// dropped from the new generation. A member killed while joining holds
+	// a rebalance up to RebalanceTimeout, so it is kept short (see the
+	// package documentation, "Group timeouts").
 	HeartbeatInterval time.Duration
 	SessionTimeout    time.Duration
 	RebalanceTimeout  time.Duration
 	// HandoverTimeout bounds how long a member that loses its partitions
 	// waits for the records it handed out to be committed before it
-	// rejoins. Default 5s, below SessionTimeout and RebalanceTimeout so the
+	// rejoins. Default 4s, below SessionTimeout and RebalanceTimeout so the
 	// member is never dropped for waiting.
 	HandoverTimeout time.Duration
 	// MaxWait is how long a fetch waits for new records. Default 100ms.
@@ -167,8 +169,15 @@ func NewGroupSubscriber(cfg GroupConfig) (*GroupSubscriber, error) {
 		JoinGroupBackoff:      time.Second,
 		WatchPartitionChanges: true,
 		StartOffset:           kafkago.FirstOffset,
-		Timeout:               5 * time.Second,
-		ErrorLogger:           s.log,
+		// The deadline of each coordinator request; a JoinGroup's is this
+		// plus RebalanceTimeout. A member whose join times out abandons
+		// it and joins afresh as a new member, and the abandoned one
+		// lingers in the group until the next rebalance deadline: on a
+		// broker that restarts that deadline at every membership change
+		// (kfake), short join deadlines fed a rebalance that never ended
+		// after a few kill -9. 10s is ample for a healthy coordinator.
+		Timeout:     10 * time.Second,
+		ErrorLogger: s.log,
 	})
 	if err != nil {
 		s.cancel()
@@ -226,7 +235,7 @@ func (s *GroupSubscriber) initialLoad() {
 
 func (s *GroupSubscriber) stateRanges(ctx context.Context) (map[int]partitionRange, error) {
 	var ends map[int]partitionRange
-	err := retry(ctx, func() error {
+	err := retryFast(ctx, func() error {
 		var err error
 		ends, err = topicRanges(ctx, s.cfg.Config, s.cfg.StateTopic)
 		if err != nil && s.log != nil {
@@ -356,7 +365,7 @@ func (s *GroupSubscriber) pendingLocked() int {
 
 func (s *GroupSubscriber) partitionCount(ctx context.Context) (int, error) {
 	var n int
-	err := retry(ctx, func() error {
+	err := retryFast(ctx, func() error {
 		ps, err := partitionsOf(ctx, s.cfg.Config, s.cfg.Topic)
 		if err != nil {
 			return err
@@ -365,6 +374,28 @@ func (s *GroupSubscriber) partitionCount(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// retryFast calls fn until it succeeds or ctx ends, backing off from 100ms
+// to 1s: a generation waits on these calls, so a transient failure (a
+// metadata or ListOffsets timeout on a busy broker) must not add the long
+// backoff of retry to every notification's latency.
+func retryFast(ctx context.Context, fn func() error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
 }
 
 // readPartition feeds one assigned partition's records to Fetch, starting
