@@ -56,6 +56,11 @@ type App struct {
 	// procStopped is closed when the processor role returned (nothing
 	// will commit any more, so Close does not wait for a handover).
 	procStopped chan struct{}
+	// procHalted is closed when the processor stopped for an operator: it
+	// holds its batch uncommitted on purpose, so Close does not wait for a
+	// handover either (the next start re-reads the batch).
+	procHalted chan struct{}
+	haltOnce   sync.Once
 
 	adminSrv   *http.Server
 	webhookSrv *http.Server
@@ -268,7 +273,7 @@ func (a *App) loadState(ctx context.Context) error {
 		_ = sub.Close()
 		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, ctx.Err())
 	}
-	a.sub, a.procStopped = sub, make(chan struct{})
+	a.sub, a.procStopped, a.procHalted = sub, make(chan struct{}), make(chan struct{})
 	a.log.Info("state loaded", "records", sub.StateRecords(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -340,7 +345,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 				Expiry:         connector.ExpiryConfig{Retention: a.cfg.ReconcileLookback, Margin: a.cfg.StateExpiryMargin},
 				Coalesce:       connector.CoalesceConfig{Enabled: a.cfg.ProcessorCoalesce, Cache: a.cfg.ProcessorCoalesceCache},
 				RetryBudget:    a.cfg.ProcessorRetryBudget, ParkRetryInterval: a.cfg.ProcessorParkRetryInterval, Parked: a.parked,
-				Version: version, OnReady: func(ready bool, reason string) { a.health.SetReady("processor", ready, reason) }},
+				Version: version, OnReady: a.processorReady},
 				a.src, a.writer, a.codec, a.state)
 			if err != nil {
 				return err
@@ -388,6 +393,16 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 			}
 			return nil
 		}, nil)
+	}
+}
+
+// processorReady reports the processor's readiness on /readyz; a processor
+// that stopped for an operator also releases Close from waiting for its
+// handover.
+func (a *App) processorReady(ready bool, reason string) {
+	a.health.SetReady("processor", ready, reason)
+	if !ready && a.procHalted != nil {
+		a.haltOnce.Do(func() { close(a.procHalted) })
 	}
 }
 
@@ -507,6 +522,8 @@ func (a *App) Close() error {
 			go func() {
 				select {
 				case <-a.procStopped:
+					dcancel()
+				case <-a.procHalted:
 					dcancel()
 				case <-dctx.Done():
 				}
