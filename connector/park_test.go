@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/scr"
@@ -239,5 +242,68 @@ func TestProcessorTransient(t *testing.T) {
 	}
 	if len(pub2.msgs) != 0 {
 		t.Errorf("published (parked?) %d records during an outage", len(pub2.msgs))
+	}
+}
+
+// TestProcessorRetryDecodesStoredAnswer: a retry of a parked case that
+// POSTIDENT no longer has (404 after its retention) decodes the answer
+// stored on the dead-letter topic instead, here a corrected one (as after an
+// upgrade of the connector): the normal events, with their normal ids, and
+// the dead-letter entry tombstoned.
+func TestProcessorRetryDecodesStoredAnswer(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(3, 100)
+	bad := ids[1]
+	want, _ := e.sim.Case(bad, false)
+	if err := e.sim.SetPoison(bad, sim.PoisonMistyped); err != nil {
+		t.Fatal(err)
+	}
+	pub := &memPub{}
+	parked := connector.NewParked()
+	p := e.processor(pub, parked)
+	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatal(err)
+	}
+	if parked.Len() != 1 {
+		t.Fatalf("parked %d", parked.Len())
+	}
+	e.sim.Advance(sim.MaxRetention + 24*time.Hour) // POSTIDENT deletes the case
+	if _, ok := e.sim.Case(bad, false); ok {
+		t.Fatal("the case still exists at the simulator")
+	}
+	plain, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: &coalesceKey(t).PublicKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := enc.Encrypt(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := obj.CompactSerialize()
+	retry := e.webhooksNow([]string{bad})
+	retry[0].Headers = append(retry[0].Headers, connector.Header{Key: connector.HeaderRetry, Value: []byte("true")},
+		connector.Header{Key: connector.HeaderStoredAnswer, Value: []byte(stored)})
+	if err := p.HandleBatch(e.ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	if pub.results(e.topics.Result)[bad] != 1 {
+		t.Fatal("no result from the stored answer")
+	}
+	wantID := connector.ResultEventID(coClient, bad, connector.IdentKeyOf(want))
+	found := false
+	for _, m := range pub.msgs {
+		if m.Topic == e.topics.Result && string(m.Key) == bad && string(m.Header(connector.HeaderID)) == wantID {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the result does not carry the id %s", wantID)
+	}
+	if recs := e.deadLetters(pub)[bad]; len(recs) != 2 || recs[1] != nil || parked.Len() != 0 {
+		t.Errorf("dead-letter entry not tombstoned: %v, parked %d", recs, parked.Len())
 	}
 }
