@@ -31,6 +31,7 @@ type parkEnv struct {
 func newParkEnv(t *testing.T, password string) *parkEnv {
 	t.Helper()
 	e := &parkEnv{coEnv: newCoEnv(t, sim.Config{}), password: password}
+	api := e.calls.wrap(e.sim.Handler()) // counted, like the coalescing tests' server
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d := e.down.Load(); d != nil && (*d == "*" || strings.Contains(r.URL.Path, "/cases/"+*d)) {
 			w.Header().Set("Content-Type", "application/json")
@@ -38,7 +39,7 @@ func newParkEnv(t *testing.T, password string) *parkEnv {
 			_, _ = w.Write([]byte(`{"status":503,"error":"Service Unavailable","message":"down"}`))
 			return
 		}
-		e.sim.Handler().ServeHTTP(w, r)
+		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
 	client, err := scr.New(scr.Config{BaseURL: front.URL + "/api/scr/v1", ClientID: coClient, Username: coUser, Password: password,
@@ -305,5 +306,55 @@ func TestProcessorRetryDecodesStoredAnswer(t *testing.T) {
 	}
 	if recs := e.deadLetters(pub)[bad]; len(recs) != 2 || recs[1] != nil || parked.Len() != 0 {
 		t.Errorf("dead-letter entry not tombstoned: %v, parked %d", recs, parked.Len())
+	}
+}
+
+// TestProcessorParkedUntilModifiedChanges: a case parked from a webhook
+// (which carries no `modified`) learns its version from the next reconcile
+// snapshot; snapshots of that version fetch nothing, a snapshot with a new
+// `modified` fetches the case again.
+func TestProcessorParkedUntilModifiedChanges(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(2, 100)
+	bad := ids[0]
+	if err := e.sim.SetPoison(bad, sim.PoisonMalformed); err != nil {
+		t.Fatal(err)
+	}
+	pub := &memPub{}
+	p := e.processor(pub, nil)
+	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func(mod time.Time) []connector.Message {
+		v, err := e.codec.Encode(e.ctx, e.topics.Notifications, &connector.Notification{CaseID: bad, Origin: string(connector.OriginReconcile),
+			ReceivedAt: e.sim.Now().UTC().Truncate(time.Millisecond), Snapshot: &connector.StatusSnapshot{CaseStatus: connector.CaseClosed, Modified: &mod}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []connector.Message{{Topic: e.topics.Notifications, Key: []byte(bad), Value: v}}
+	}
+	gets := func(msgs []connector.Message) int {
+		e.calls.reset()
+		if err := p.HandleBatch(e.ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+		g, _, _ := e.calls.snapshot()
+		return g
+	}
+	m1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	if g := gets(snapshot(m1)); g != 0 {
+		t.Errorf("first snapshot of a parked case: %d GETs", g)
+	}
+	if g := gets(snapshot(m1)); g != 0 {
+		t.Errorf("same version again: %d GETs", g)
+	}
+	if g := gets(e.webhooksNow([]string{bad})); g != 0 {
+		t.Errorf("webhook of a parked case: %d GETs", g)
+	}
+	if g := gets(snapshot(m1.Add(time.Minute))); g != 1 {
+		t.Errorf("changed version: %d GETs, want 1", g)
+	}
+	if recs := e.deadLetters(pub)[bad]; len(recs) != 2 || recs[1].CaseModified == nil || !recs[1].CaseModified.Equal(m1.Add(time.Minute)) {
+		t.Errorf("dead-letter records %v: want a second one for the new version", recs)
 	}
 }
