@@ -157,6 +157,17 @@ func (s *Parked) put(caseID string, e parkEntry) {
 	s.counts[classIndex(e.class)].Add(1)
 }
 
+// learnModified records the `modified` of a parked case that was parked
+// without one (in memory: after a restart the next snapshot tells again).
+func (s *Parked) learnModified(caseID string, modified int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[caseID]; ok && e.modified == 0 {
+		e.modified = modified
+		s.m[caseID] = e
+	}
+}
+
 func (s *Parked) remove(caseID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -77,6 +77,12 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 		if was {
 			e.first = old.first
 			e.attempts += old.attempts
+			if mod == nil && old.modified != 0 {
+				// A webhook carries no `modified`: still the version parked.
+				e.modified = old.modified
+				t := time.UnixMilli(old.modified).UTC()
+				mod = &t
+			}
 		}
 		entries[i] = e
 		if was && old.class == class && old.modified == e.modified {

@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/scr"
@@ -28,6 +31,7 @@ type parkEnv struct {
 func newParkEnv(t *testing.T, password string) *parkEnv {
 	t.Helper()
 	e := &parkEnv{coEnv: newCoEnv(t, sim.Config{}), password: password}
+	api := e.calls.wrap(e.sim.Handler()) // counted, like the coalescing tests' server
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d := e.down.Load(); d != nil && (*d == "*" || strings.Contains(r.URL.Path, "/cases/"+*d)) {
 			w.Header().Set("Content-Type", "application/json")
@@ -35,7 +39,7 @@ func newParkEnv(t *testing.T, password string) *parkEnv {
 			_, _ = w.Write([]byte(`{"status":503,"error":"Service Unavailable","message":"down"}`))
 			return
 		}
-		e.sim.Handler().ServeHTTP(w, r)
+		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
 	client, err := scr.New(scr.Config{BaseURL: front.URL + "/api/scr/v1", ClientID: coClient, Username: coUser, Password: password,
@@ -239,5 +243,118 @@ func TestProcessorTransient(t *testing.T) {
 	}
 	if len(pub2.msgs) != 0 {
 		t.Errorf("published (parked?) %d records during an outage", len(pub2.msgs))
+	}
+}
+
+// TestProcessorRetryDecodesStoredAnswer: a retry of a parked case that
+// POSTIDENT no longer has (404 after its retention) decodes the answer
+// stored on the dead-letter topic instead, here a corrected one (as after an
+// upgrade of the connector): the normal events, with their normal ids, and
+// the dead-letter entry tombstoned.
+func TestProcessorRetryDecodesStoredAnswer(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(3, 100)
+	bad := ids[1]
+	want, _ := e.sim.Case(bad, false)
+	if err := e.sim.SetPoison(bad, sim.PoisonMistyped); err != nil {
+		t.Fatal(err)
+	}
+	pub := &memPub{}
+	parked := connector.NewParked()
+	p := e.processor(pub, parked)
+	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatal(err)
+	}
+	if parked.Len() != 1 {
+		t.Fatalf("parked %d", parked.Len())
+	}
+	e.sim.Advance(sim.MaxRetention + 24*time.Hour) // POSTIDENT deletes the case
+	if _, ok := e.sim.Case(bad, false); ok {
+		t.Fatal("the case still exists at the simulator")
+	}
+	plain, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: &coalesceKey(t).PublicKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := enc.Encrypt(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := obj.CompactSerialize()
+	retry := e.webhooksNow([]string{bad})
+	retry[0].Headers = append(retry[0].Headers, connector.Header{Key: connector.HeaderRetry, Value: []byte("true")},
+		connector.Header{Key: connector.HeaderStoredAnswer, Value: []byte(stored)})
+	if err := p.HandleBatch(e.ctx, retry); err != nil {
+		t.Fatal(err)
+	}
+	if pub.results(e.topics.Result)[bad] != 1 {
+		t.Fatal("no result from the stored answer")
+	}
+	wantID := connector.ResultEventID(coClient, bad, connector.IdentKeyOf(want))
+	found := false
+	for _, m := range pub.msgs {
+		if m.Topic == e.topics.Result && string(m.Key) == bad && string(m.Header(connector.HeaderID)) == wantID {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the result does not carry the id %s", wantID)
+	}
+	if recs := e.deadLetters(pub)[bad]; len(recs) != 2 || recs[1] != nil || parked.Len() != 0 {
+		t.Errorf("dead-letter entry not tombstoned: %v, parked %d", recs, parked.Len())
+	}
+}
+
+// TestProcessorParkedUntilModifiedChanges: a case parked from a webhook
+// (which carries no `modified`) learns its version from the next reconcile
+// snapshot; snapshots of that version fetch nothing, a snapshot with a new
+// `modified` fetches the case again.
+func TestProcessorParkedUntilModifiedChanges(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(2, 100)
+	bad := ids[0]
+	if err := e.sim.SetPoison(bad, sim.PoisonMalformed); err != nil {
+		t.Fatal(err)
+	}
+	pub := &memPub{}
+	p := e.processor(pub, nil)
+	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func(mod time.Time) []connector.Message {
+		v, err := e.codec.Encode(e.ctx, e.topics.Notifications, &connector.Notification{CaseID: bad, Origin: string(connector.OriginReconcile),
+			ReceivedAt: e.sim.Now().UTC().Truncate(time.Millisecond), Snapshot: &connector.StatusSnapshot{CaseStatus: connector.CaseClosed, Modified: &mod}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []connector.Message{{Topic: e.topics.Notifications, Key: []byte(bad), Value: v}}
+	}
+	gets := func(msgs []connector.Message) int {
+		e.calls.reset()
+		if err := p.HandleBatch(e.ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+		g, _, _ := e.calls.snapshot()
+		return g
+	}
+	m1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	if g := gets(snapshot(m1)); g != 0 {
+		t.Errorf("first snapshot of a parked case: %d GETs", g)
+	}
+	if g := gets(snapshot(m1)); g != 0 {
+		t.Errorf("same version again: %d GETs", g)
+	}
+	if g := gets(e.webhooksNow([]string{bad})); g != 0 {
+		t.Errorf("webhook of a parked case: %d GETs", g)
+	}
+	if g := gets(snapshot(m1.Add(time.Minute))); g != 1 {
+		t.Errorf("changed version: %d GETs, want 1", g)
+	}
+	if recs := e.deadLetters(pub)[bad]; len(recs) != 2 || recs[1].CaseModified == nil || !recs[1].CaseModified.Equal(m1.Add(time.Minute)) {
+		t.Errorf("dead-letter records %v: want a second one for the new version", recs)
 	}
 }

@@ -398,6 +398,9 @@ type outcome struct {
 	// fetched: POSTIDENT answered and the answer was used (a successful
 	// decryption, when encryption is on).
 	fetched bool
+	// learnModified is the `modified` (unix ms) of a parked case whose
+	// record did not know it, from a snapshot; 0 otherwise.
+	learnModified int64
 }
 
 // HandleBatch processes notification messages and returns nil once every
@@ -540,6 +543,11 @@ func (p *Processor) round(ctx context.Context, order []*caseWork, pre map[string
 			p.state.put(r.caseID, r.memo)
 		}
 	}
+	for i := range results {
+		if r := &results[i]; errs[i] == nil && r.learnModified != 0 {
+			p.parked.learnModified(r.caseID, r.learnModified)
+		}
+	}
 	for _, id := range unpark {
 		p.parked.remove(id)
 		p.cfg.Logger.InfoContext(ctx, "parked case went through; dead-letter entry removed", "case_id", id)
@@ -632,7 +640,15 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 		// the park interval passes (see parkedSkip).
 		span.SetAttributes(attribute.Bool("postident.parked", true))
 		p.skipped.Add(ctx, int64(len(w.notes)))
-		return outcome{}, nil
+		oc := outcome{caseID: w.caseID}
+		if e, _ := p.parked.get(w.caseID); e.modified == 0 {
+			// Parked from a webhook, which carries no `modified`: the first
+			// snapshot tells what the parked version is.
+			if m := lastModified(w); m != nil {
+				oc.learnModified = m.UnixMilli()
+			}
+		}
+		return oc, nil
 	}
 
 	c, err := pre, error(nil)
