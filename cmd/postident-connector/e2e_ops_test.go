@@ -189,6 +189,8 @@ func TestBackfillReemitsSameIDs(t *testing.T) {
 		}
 		return n == len(closed), fmt.Sprintf("%d of %d", n, len(closed))
 	})
+	// Archived means on Kafka, not yet read by the collector.
+	col.waitResults(t, 60*time.Second, closed)
 	origStatus, origResults := col.snapshot()
 
 	// The range covers the cases' creation times (2 s apart), in windows of
