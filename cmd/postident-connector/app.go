@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -262,6 +263,10 @@ func newSCRClient(cfg *Config, key *rsa.PrivateKey) (*scr.Client, error) {
 func (a *App) loadState(ctx context.Context) error {
 	start := time.Now()
 	a.state = connector.NewState()
+	a.procStopped, a.procHalted = make(chan struct{}), make(chan struct{})
+	if !a.cfg.ProcessorFollowState {
+		return a.readState(ctx, start)
+	}
 	sub, err := kafka.NewGroupSubscriber(kafka.GroupConfig{Config: a.kcfg, GroupID: a.cfg.Kafka.GroupPrefix + ".processor",
 		Topic: a.cfg.Topics.Notifications, StateTopic: a.cfg.Topics.State, Apply: a.applyState, OwnWrite: ownStateWrite})
 	if err != nil {
@@ -273,8 +278,25 @@ func (a *App) loadState(ctx context.Context) error {
 		_ = sub.Close()
 		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, ctx.Err())
 	}
-	a.sub, a.procStopped, a.procHalted = sub, make(chan struct{}), make(chan struct{})
+	a.sub = sub
 	a.log.Info("state loaded", "records", sub.StateRecords(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// readState reads the compacted state topic to its end once, before the
+// processor starts (PROCESSOR_FOLLOW_STATE off): restarts do not re-emit,
+// a rebalance between replicas may (same ids).
+func (a *App) readState(ctx context.Context, start time.Time) error {
+	var n atomic.Int64 // fn runs concurrently for different partitions
+	err := kafka.ReadAll(ctx, a.kcfg, a.cfg.Topics.State, func(m connector.Message) error {
+		n.Add(1)
+		a.applyState(m)
+		return nil
+	}, kafka.ConcurrentPartitions())
+	if err != nil {
+		return fmt.Errorf("load state from %s: %w", a.cfg.Topics.State, err)
+	}
+	a.log.Info("state loaded", "records", n.Load(), "cases", a.state.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -334,8 +356,21 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 	topics := a.cfg.topics()
 	if a.cfg.hasRole("processor") {
 		a.goRole("processor", func() error {
-			r := a.sub
 			defer close(a.procStopped)
+			var r interface {
+				connector.Subscriber
+				Lag() int64
+				Close() error
+			}
+			if a.sub != nil {
+				r = a.sub
+			} else {
+				rd, err := kafka.NewReader(kafka.ReaderConfig{Config: a.kcfg, GroupID: a.cfg.Kafka.GroupPrefix + ".processor", Topic: topics.Notifications})
+				if err != nil {
+					return err
+				}
+				r = rd
+			}
 			defer r.Close() // leaves the group at once
 			a.observeLag("processor", r)
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,

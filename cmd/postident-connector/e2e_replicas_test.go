@@ -114,7 +114,7 @@ func (rs *replicaSet) start(name, roles string) *proc {
 	for k, v := range rs.e.cfgEnv {
 		env = append(env, k+"="+v)
 	}
-	env = append(env, "ROLES="+roles, "ADMIN_ADDR="+admin, "LOG_LEVEL=info")
+	env = append(env, "ROLES="+roles, "ADMIN_ADDR="+admin, "LOG_LEVEL=info", "PROCESSOR_FOLLOW_STATE=true")
 	p := &proc{name: name, admin: "http://" + admin, done: make(chan struct{}),
 		logf: filepath.Join(rs.dir, fmt.Sprintf("%02d-%s.log", rs.starts, name))}
 	out, err := os.Create(p.logf)

@@ -89,7 +89,7 @@ func startReplica(t *testing.T, e *env, i int) *replica {
 		t.Fatal(err)
 	}
 	r := &replica{cmd: exec.Command(binary, "run"), done: make(chan struct{}), logf: logf}
-	r.cmd.Env = append(e.environ(), "ROLES=processor", "ADMIN_ADDR="+admin)
+	r.cmd.Env = append(e.environ(), "ROLES=processor", "ADMIN_ADDR="+admin, "PROCESSOR_FOLLOW_STATE=true")
 	r.cmd.Stdout, r.cmd.Stderr = out, out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
