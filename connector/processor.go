@@ -533,10 +533,8 @@ func (p *Processor) round(ctx context.Context, order []*caseWork, pre map[string
 		}
 		out = append(out, r.out...)
 	}
-	if len(out) > 0 {
-		if err := p.pub.Publish(ctx, out...); err != nil {
-			return nil, false, fmt.Errorf("publish events: %w", err)
-		}
+	if err := p.publish(ctx, out); err != nil {
+		return nil, false, err
 	}
 	for i := range results {
 		if r := &results[i]; errs[i] == nil && r.keep {
@@ -556,6 +554,44 @@ func (p *Processor) round(ctx context.Context, order []*caseWork, pre map[string
 		clear(p.suspects)
 	}
 	return failed, ok, nil
+}
+
+// publish writes a round's records in two steps: the events (status,
+// result, binary records, dead-letter tombstones) first, and the state
+// records only once the events are acknowledged.
+//
+// One Publish spans several topics, and a producer writes each partition
+// with its own request: a crash (kill -9, a lost broker) in the middle can
+// leave some partitions written and others not. Had the state record of a
+// closed case landed without its result, every later notification of the
+// case would be skipped as already emitted, and the result would never be
+// written (the fault suite's kill -9 scenario found one such case in 1,500
+// on Apache Kafka). Written in this order, a crash leaves at worst events
+// without their state record: they are emitted again, with the same ids,
+// which consumers already de-duplicate. It costs one more acknowledged
+// round trip per batch.
+func (p *Processor) publish(ctx context.Context, out []Message) error {
+	n := 0 // out[:n] becomes the events, then out[n:] the state records
+	var state []Message
+	for _, m := range out {
+		if m.Topic == p.cfg.Topics.State {
+			state = append(state, m)
+			continue
+		}
+		out[n] = m
+		n++
+	}
+	if n > 0 {
+		if err := p.pub.Publish(ctx, out[:n]...); err != nil {
+			return fmt.Errorf("publish events: %w", err)
+		}
+	}
+	if len(state) > 0 {
+		if err := p.pub.Publish(ctx, state...); err != nil {
+			return fmt.Errorf("publish state: %w", err)
+		}
+	}
+	return nil
 }
 
 // prefetch fetches the batch's closed cases with list calls where it can
