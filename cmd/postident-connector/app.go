@@ -152,6 +152,10 @@ func (a *App) start(ctx context.Context) error {
 	if a.kcfg, err = a.cfg.kafkaConfig(); err != nil {
 		return err
 	}
+	// kafka-go's own error lines (failed joins, fetch errors, lost
+	// coordinators) at warn: without them a stalled consumer group is
+	// silent.
+	a.kcfg.Logger = a.log
 	if err := a.kcfg.Validate(); err != nil {
 		return fmt.Errorf("kafka: %w", err)
 	}

@@ -84,7 +84,7 @@ func TestReaderConfigValidate(t *testing.T) {
 		})
 	}
 	d := base.withDefaults()
-	if d.MaxWait != 100*time.Millisecond || d.MinBytes != 1 || d.MaxBytes != 1<<20 || d.SessionTimeout != 6*time.Second || d.RebalanceTimeout != 3*time.Second {
+	if d.MaxWait != DefaultFetchMaxWait || d.MinBytes != 1 || d.MaxBytes != 1<<20 || d.SessionTimeout != 6*time.Second || d.RebalanceTimeout != 3*time.Second {
 		t.Fatalf("reader defaults = %+v", d)
 	}
 }

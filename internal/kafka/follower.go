@@ -65,7 +65,7 @@ func (f *follower) start(ctx context.Context) error {
 		f.mu.Unlock()
 		r := kafkago.NewReader(kafkago.ReaderConfig{
 			Brokers: f.cfg.Brokers, Topic: f.topic, Partition: p.ID, Dialer: f.d,
-			MinBytes: 1, MaxBytes: max(f.cfg.MaxMessageBytes, 1<<20), MaxWait: 100 * time.Millisecond,
+			MinBytes: 1, MaxBytes: max(f.cfg.MaxMessageBytes, 1<<20), MaxWait: DefaultFetchMaxWait,
 			ReadBackoffMin: 50 * time.Millisecond, ReadBackoffMax: time.Second,
 			StartOffset: kafkago.FirstOffset, ErrorLogger: f.log,
 		})

@@ -50,7 +50,8 @@ type GroupConfig struct {
 	// rejoins. Default 4s, below SessionTimeout and RebalanceTimeout so the
 	// member is never dropped for waiting.
 	HandoverTimeout time.Duration
-	// MaxWait is how long a fetch waits for new records. Default 100ms.
+	// MaxWait is how long a fetch waits for new records. Default
+	// DefaultFetchMaxWait (see there why not less).
 	MaxWait time.Duration
 }
 
@@ -59,7 +60,7 @@ func (c GroupConfig) withDefaults() GroupConfig {
 	c.SessionTimeout = orDuration(c.SessionTimeout, 6*time.Second)
 	c.RebalanceTimeout = orDuration(c.RebalanceTimeout, 6*time.Second)
 	c.HandoverTimeout = orDuration(c.HandoverTimeout, 4*time.Second)
-	c.MaxWait = orDuration(c.MaxWait, 100*time.Millisecond)
+	c.MaxWait = orDuration(c.MaxWait, DefaultFetchMaxWait)
 	return c
 }
 

@@ -39,8 +39,8 @@ type ReaderConfig struct {
 	// StartFirst.
 	StartOffset StartOffset
 	// MinBytes is how much data a fetch waits for, MaxWait how long it waits
-	// at most. Defaults 1 byte and 100ms: a record is handed out as soon as it
-	// arrives, and an idle partition costs ten fetches a second.
+	// at most. Defaults 1 byte and DefaultFetchMaxWait: a record is handed
+	// out as soon as it arrives (MinBytes), whatever MaxWait is.
 	MinBytes int
 	MaxWait  time.Duration
 	// MaxBytes caps one fetch response per partition (the broker still sends
@@ -95,13 +95,28 @@ func (c ReaderConfig) Validate() error {
 	return nil
 }
 
+// DefaultFetchMaxWait is the MaxWait of every reader of this package.
+//
+// kafka-go uses MaxWait twice: as the socket read deadline of a fetch, and,
+// less an allowance for the round trip, as the fetch's wait on the broker.
+// The allowance is a quarter of MaxWait below 1s and 1s from there on. With
+// the 100ms this package used before, a fetch had 25ms to come back after
+// the broker's wait: on a loaded machine (the fault suite under CPU
+// contention) or a broker a few tens of milliseconds away, fetches failed
+// with "i/o timeout", again and again at the same offset, and a partition
+// with records waiting was never read (a consumer group stalled for
+// minutes). 1.5s gives the broker a 500ms wait and the answer a full second
+// to arrive; records still go out as soon as they arrive (MinBytes 1), and
+// an idle partition costs two fetches a second.
+const DefaultFetchMaxWait = 1500 * time.Millisecond
+
 func (c ReaderConfig) withDefaults() ReaderConfig {
 	c.Config = c.Config.withDefaults()
 	if c.MinBytes == 0 {
 		c.MinBytes = 1
 	}
 	if c.MaxWait == 0 {
-		c.MaxWait = 100 * time.Millisecond
+		c.MaxWait = DefaultFetchMaxWait
 	}
 	if c.MaxBytes == 0 {
 		c.MaxBytes = c.MaxMessageBytes
