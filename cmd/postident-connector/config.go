@@ -59,10 +59,10 @@ type Config struct {
 	// ProcessorFollowState runs the processor on kafka.GroupSubscriber:
 	// every replica follows the state topic and takes over a partition
 	// only after reading what its previous owner wrote (no repeats on
-	// rolling restarts; state expiry needs it). Off by default for now:
-	// the fault suite's kill -9 storm on Apache Kafka once left some
-	// partitions unprocessed after the last restart (see README, Status).
-	ProcessorFollowState bool `env:"PROCESSOR_FOLLOW_STATE, default=false"`
+	// rolling restarts; state expiry needs it). Off, the state is read
+	// once at start: restarts do not re-emit, a rebalance
+	// between replicas may (same ids), and nothing expires.
+	ProcessorFollowState bool `env:"PROCESSOR_FOLLOW_STATE, default=true"`
 	// ProcessorCoalesceCache is how many listed closed cases that no
 	// notification asked for yet the processor keeps for its next batches;
 	// default 5000 (about 8 KiB each).
