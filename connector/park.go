@@ -16,6 +16,7 @@ import (
 // retry budget is used up.
 func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progress, budgetSpent bool) (retry []*caseWork, err error) {
 	var park []*caseWork
+	up, probed := false, false
 	for _, w := range failed {
 		switch classOf(w.fail.err) {
 		case classOperator:
@@ -43,7 +44,14 @@ func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progre
 				retry = append(retry, w)
 			}
 		default:
-			if budgetSpent && progress {
+			if budgetSpent && !progress && !probed {
+				// Nothing of this batch went through: an outage, or only
+				// cases that fail for a reason of their own (a batch of
+				// one, at a quiet hour). Ask POSTIDENT something else.
+				probed = true
+				up = p.upstreamUp(ctx)
+			}
+			if budgetSpent && (progress || up) {
 				park = append(park, w)
 			} else {
 				retry = append(retry, w)
@@ -56,6 +64,20 @@ func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progre
 		}
 	}
 	return retry, nil
+}
+
+// upstreamUp reports whether POSTIDENT answers a call that involves none of
+// the failing cases: one entry of the status list (no personal data, allowed
+// for partner accounts too). Without it, a case that POSTIDENT answers with
+// a 5xx every time would, alone in its batches, look like an outage and hold
+// back every notification behind it for as long as it fails.
+func (p *Processor) upstreamUp(ctx context.Context) bool {
+	_, _, err := p.src.List(ctx, ListQuery{StatusOnly: true, New: true, InProgress: true, MaxResults: 1})
+	if err != nil {
+		return false
+	}
+	p.cfg.Logger.WarnContext(ctx, "POSTIDENT answers other calls; cases failing alone past the retry budget are parked as transient")
+	return true
 }
 
 // park writes a dead-letter record for each case and adds it to the parked
