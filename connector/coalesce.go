@@ -278,6 +278,13 @@ func (r *round) list(q ListQuery) ([]CaseResult, bool, error) {
 	defer span.End()
 	cases, partial, err := r.c.src.List(ctx, q)
 	r.c.onList(ctx, q.StatusOnly)
+	var bad *ListEntriesError
+	if errors.As(err, &bad) {
+		// Use the readable cases; the others are not delivered, so the
+		// processor fetches each alone (and parks it if it is bad).
+		span.SetAttributes(attribute.Int("postident.unreadable_entries", len(bad.CaseIDs)+bad.Unidentified))
+		err = nil
+	}
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "list failed")

@@ -73,7 +73,8 @@ func (p *Processor) sortFailures(ctx context.Context, failed []*caseWork, progre
 // back every notification behind it for as long as it fails.
 func (p *Processor) upstreamUp(ctx context.Context) bool {
 	_, _, err := p.src.List(ctx, ListQuery{StatusOnly: true, New: true, InProgress: true, MaxResults: 1})
-	if err != nil {
+	var bad *ListEntriesError
+	if err != nil && !errors.As(err, &bad) { // a page with a bad entry is an answer too
 		return false
 	}
 	p.cfg.Logger.WarnContext(ctx, "POSTIDENT answers other calls; cases failing alone past the retry budget are parked as transient")

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -55,6 +56,11 @@ type ReconcileStats struct {
 	Cases      int // notifications published
 	Calls      int // list calls made
 	Incomplete int // windows of one second that still had more than a page
+	// Unreadable are the caseIds of list entries that did not decode
+	// (ListEntriesError), each once; Unidentified counts such entries
+	// without a usable caseId.
+	Unreadable   []string
+	Unidentified int
 }
 
 // Reconciler is the safety net for lost webhooks and the only source for
@@ -126,6 +132,15 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileStats, error) {
 	err := ListWindows(ctx, r.src, q, from, until, &st, func(cases []CaseResult) error {
 		return r.publish(ctx, cases)
 	})
+	if err == nil && len(st.Unreadable) > 0 {
+		// Notified without a snapshot, like a webhook: the processor
+		// fetches each alone, and parks it if its own answer is bad too.
+		err = r.notify(ctx, st.Unreadable)
+	}
+	if len(st.Unreadable)+st.Unidentified > 0 {
+		r.cfg.Logger.WarnContext(ctx, "reconcile: status list entries that do not decode; notified by caseId where it was readable",
+			"unreadable", len(st.Unreadable), "without_case_id", st.Unidentified)
+	}
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
@@ -176,6 +191,7 @@ type windowLister struct {
 	fn      func([]CaseResult) error
 	edge    time.Time           // latest creation second handed over
 	edgeIDs map[string]struct{} // caseIds handed over that were created in edge
+	badIDs  map[string]struct{} // caseIds of unreadable entries seen (st.Unreadable)
 }
 
 func (w *windowLister) list(ctx context.Context, from, until time.Time) error {
@@ -187,6 +203,11 @@ func (w *windowLister) list(ctx context.Context, from, until time.Time) error {
 		q.CreatedFrom, q.CreatedUntil = from, until
 		cases, partial, err := w.src.List(ctx, q)
 		w.st.Calls++
+		var bad *ListEntriesError
+		if errors.As(err, &bad) {
+			w.unreadable(bad)
+			err = nil // the page's other entries are good
+		}
 		if err != nil {
 			return fmt.Errorf("list cases created %s..%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
 		}
@@ -252,6 +273,21 @@ func createdSpan(cases []CaseResult, from, until time.Time) (first, last time.Ti
 	return first, last, true
 }
 
+// unreadable records the unreadable entries of a page, each caseId once
+// (split windows list the same entries again).
+func (w *windowLister) unreadable(e *ListEntriesError) {
+	if w.badIDs == nil {
+		w.badIDs = map[string]struct{}{}
+	}
+	for _, id := range e.CaseIDs {
+		if _, seen := w.badIDs[id]; !seen {
+			w.badIDs[id] = struct{}{}
+			w.st.Unreadable = append(w.st.Unreadable, id)
+		}
+	}
+	w.st.Unidentified += e.Unidentified
+}
+
 // deliver hands the cases not handed over yet to fn and moves the edge.
 func (w *windowLister) deliver(cases []CaseResult) error {
 	fresh := cases
@@ -288,6 +324,27 @@ func (w *windowLister) deliver(cases []CaseResult) error {
 		return nil
 	}
 	return w.fn(fresh)
+}
+
+// notify publishes a notification without a snapshot for each caseId.
+func (r *Reconciler) notify(ctx context.Context, ids []string) error {
+	now := r.cfg.Now()
+	msgs := make([]Message, 0, len(ids))
+	for _, id := range ids {
+		val, err := r.codec.Encode(ctx, r.cfg.Topics.Notifications, &Notification{CaseID: id, Origin: string(OriginReconcile), ReceivedAt: now})
+		if err != nil {
+			return fmt.Errorf("encode notification: %w", err)
+		}
+		m := Message{Topic: r.cfg.Topics.Notifications, Key: []byte(id), Value: val, Time: now,
+			Headers: EventHeaders(TypeNotification, uuid.NewString(), r.cfg.ClientID, id, now, OriginReconcile)}
+		otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &m.Headers})
+		msgs = append(msgs, m)
+	}
+	if err := r.pub.Publish(ctx, msgs...); err != nil {
+		return fmt.Errorf("publish notifications: %w", err)
+	}
+	r.seen.Add(ctx, int64(len(msgs)))
+	return nil
 }
 
 func (r *Reconciler) publish(ctx context.Context, cases []CaseResult) error {

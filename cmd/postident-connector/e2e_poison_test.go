@@ -71,13 +71,13 @@ func createClosing(t *testing.T, s *sim.Sim, n int) []string {
 // normal ones answers badly. Every normal result arrives; the poisoned case
 // is on the dead-letter topic once (even after a reconcile notifies it
 // again), gets no result and is not archived; the process keeps running.
-// A poisoned list entry alone (PoisonList) is no reason to park: its single
+// A poisoned list entry alone (PoisonList, PoisonStatusList) is no reason to park: its single
 // GET is correct, and the case gets its result like the others.
 func TestEndToEndPoison(t *testing.T) {
 	wantClass := map[sim.Poison]string{
 		sim.PoisonMistyped: connector.ClassUnreadable, sim.PoisonMalformed: connector.ClassUnreadable,
 		sim.PoisonOversized: connector.ClassUnreadable, sim.PoisonOtherCase: connector.ClassUnreadable,
-		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonList: "",
+		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonList: "", sim.PoisonStatusList: "",
 	}
 	for _, kind := range sim.Poisons() {
 		t.Run(string(kind), func(t *testing.T) {

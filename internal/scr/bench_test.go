@@ -44,7 +44,7 @@ func BenchmarkListDecrypt1000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cases, err := decodeList(plain)
+		cases, _, err := decodeList(plain)
 		if err != nil || len(cases) != n {
 			b.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func BenchmarkDecodeList1000(b *testing.B) {
 	b.SetBytes(int64(len(plain)))
 	b.ReportAllocs()
 	for b.Loop() {
-		cases, err := decodeList(plain)
+		cases, _, err := decodeList(plain)
 		if err != nil || len(cases) != n {
 			b.Fatal(err)
 		}

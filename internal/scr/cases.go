@@ -181,6 +181,9 @@ type List struct {
 	// Partial reports X-PARTIAL-DELIVERY: true: more cases match. Archive
 	// the delivered ones and list again, or narrow the filter (guide 7.5.1).
 	Partial bool
+	// Unreadable, when not nil, reports entries of the page that could not
+	// be decoded; Cases holds the others.
+	Unreadable *connector.ListEntriesError
 }
 
 // ListCases lists cases with their result data (guide 7.5.1): GET
@@ -225,7 +228,7 @@ func (c *Client) list(ctx context.Context, cl *call, f ListFilter) (*List, error
 	if derr != nil {
 		return nil, c.fail(cl, resp.attempts, derr)
 	}
-	cases, derr := decodeList(plain)
+	cases, bad, derr := decodeList(plain)
 	if derr != nil {
 		return nil, c.fail(cl, resp.attempts, derr)
 	}
@@ -233,7 +236,7 @@ func (c *Client) list(ctx context.Context, cl *call, f ListFilter) (*List, error
 		c.metrics.noteCase(ctx, &cases[i])
 	}
 	partial := strings.EqualFold(strings.TrimSpace(resp.header.Get("X-PARTIAL-DELIVERY")), "true")
-	return &List{Cases: cases, Partial: partial}, nil
+	return &List{Cases: cases, Partial: partial, Unreadable: bad}, nil
 }
 
 // Archive marks closed cases as archived (guide 7.6): PATCH

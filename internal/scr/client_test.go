@@ -685,11 +685,50 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 	t.Run("list entry without caseId", func(t *testing.T) {
+		// The entry is left out and reported; the page's other entries stay.
 		f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { _, _ = w.Write([]byte(`[{"caseId":"A1"},{}]`)) })
 		c := newTestClient(t, f, nil, nil)
-		_, err := c.ListCases(testCtx(t), ListFilter{}, false)
-		if err == nil || !strings.Contains(err.Error(), "list entry 1 has no caseId") {
-			t.Fatalf("err %v", err)
+		l, err := c.ListCases(testCtx(t), ListFilter{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Cases) != 1 || l.Cases[0].CaseID != "A1" || l.Unreadable == nil || l.Unreadable.Unidentified != 1 ||
+			!strings.Contains(l.Unreadable.Error(), "list entry 1 has no caseId") {
+			t.Fatalf("cases %d, unreadable %v", len(l.Cases), l.Unreadable)
+		}
+	})
+	t.Run("list entries of the wrong shape", func(t *testing.T) {
+		// Guide 7.5.1 pages of up to 1000 cases: two bad entries cost
+		// themselves only, with their caseIds where those are readable.
+		body := `[{"caseId":"GOOD00000001"},{"caseId":"BADC00000001","caseStatus":{"archived":19640812}},` +
+			`{"caseId":"GOOD00000002","contactData":{"firstName":{"value":"Erika"}}},{"caseId":42,"x":"Erika"}]`
+		f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { _, _ = w.Write([]byte(body)) })
+		c := newTestClient(t, f, nil, nil)
+		l, err := c.ListCaseStatus(testCtx(t), ListFilter{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Cases) != 2 || l.Cases[0].CaseID != "GOOD00000001" || l.Cases[1].CaseID != "GOOD00000002" {
+			t.Fatalf("cases %+v", l.Cases)
+		}
+		u := l.Unreadable
+		if u == nil || len(u.CaseIDs) != 1 || u.CaseIDs[0] != "BADC00000001" || u.Unidentified != 1 {
+			t.Fatalf("unreadable %+v", u)
+		}
+		msg := u.Error()
+		if !strings.Contains(msg, "list entry 1: ") || !strings.Contains(msg, "caseStatus.archived") ||
+			strings.Contains(msg, "19640812") || strings.Contains(msg, "Erika") {
+			t.Errorf("error %q: want the entry and field named, no value", msg)
+		}
+		if !errors.Is(u, connector.ErrCaseUnreadable) {
+			t.Errorf("error %v does not wrap ErrCaseUnreadable", u)
+		}
+	})
+	t.Run("list that is not an array", func(t *testing.T) {
+		f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { _, _ = w.Write([]byte(`{"caseId":"A1"}`)) })
+		c := newTestClient(t, f, nil, nil)
+		if _, err := c.ListCaseStatus(testCtx(t), ListFilter{}, false); err == nil {
+			t.Fatal("an object for a list: no error")
 		}
 	})
 	t.Run("body over the limit", func(t *testing.T) {

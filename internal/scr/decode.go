@@ -3,6 +3,7 @@ package scr
 import (
 	"bytes"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -94,17 +95,52 @@ func decodeCase(b []byte, want string) (*connector.CaseResult, error) {
 }
 
 // decodeList decodes a list of cases; every case must have a caseId, since
-// everything downstream is keyed by it.
-func decodeList(b []byte) ([]connector.CaseResult, error) {
-	var cases []connector.CaseResult
-	if err := unmarshal(b, &cases); err != nil {
-		return nil, err
+// everything downstream is keyed by it. Entries that do not decode, or have
+// no caseId, are left out and reported in bad (see
+// connector.ListEntriesError): one bad entry must not cost the page. A body
+// that is not a JSON array is an error.
+func decodeList(b []byte) (cases []connector.CaseResult, bad *connector.ListEntriesError, err error) {
+	if err := unmarshal(b, &cases); err == nil && allHaveCaseID(cases) {
+		connector.NormalizeCases(cases)
+		return cases, nil, nil
 	}
-	connector.NormalizeCases(cases)
-	for i := range cases {
-		if cases[i].CaseID == "" {
-			return nil, fmt.Errorf("%w: list entry %d has no caseId", errDecode, i)
+	// Entry by entry, only for a page that failed as a whole.
+	var raw []json.RawMessage
+	if err := unmarshal(b, &raw); err != nil {
+		return nil, nil, err
+	}
+	cases = make([]connector.CaseResult, 0, len(raw))
+	for i, e := range raw {
+		var cr connector.CaseResult
+		err := unmarshal(e, &cr)
+		if err == nil && cr.CaseID == "" {
+			err = fmt.Errorf("%w: list entry %d has no caseId", errDecode, i)
+		}
+		if err == nil {
+			cases = append(cases, cr)
+			continue
+		}
+		if bad == nil {
+			bad = &connector.ListEntriesError{Err: fmt.Errorf("list entry %d: %w", i, err)}
+		}
+		var id struct {
+			CaseID string `json:"caseId"`
+		}
+		if unmarshal(e, &id) == nil && checkCaseID(id.CaseID) == nil {
+			bad.CaseIDs = append(bad.CaseIDs, id.CaseID)
+		} else {
+			bad.Unidentified++
 		}
 	}
-	return cases, nil
+	connector.NormalizeCases(cases)
+	return cases, bad, nil
+}
+
+func allHaveCaseID(cases []connector.CaseResult) bool {
+	for i := range cases {
+		if cases[i].CaseID == "" {
+			return false
+		}
+	}
+	return true
 }

@@ -47,11 +47,11 @@ func TestDecodeEidSpellings(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("single: differs from the correctly spelled case:\n%+v\n%+v", got, want)
 			}
-			list, err := decodeList(listOf(sampleStatus(), tt.doc, tt.doc))
+			list, bad, err := decodeList(listOf(sampleStatus(), tt.doc, tt.doc))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(list) != 3 {
+			if bad != nil || len(list) != 3 {
 				t.Fatalf("list: %d cases, want 3", len(list))
 			}
 			for i, c := range list[1:] {

@@ -80,7 +80,7 @@ func FuzzDecodeList(f *testing.F) {
 	f.Add([]byte(`[{"caseId":"A","identifications":[{"identificationStatus":{"status":"success"}},{}]}]`))
 	f.Add([]byte("[" + strings.Join(tolerantSeeds[:4], ",") + "]"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		cases, err := decodeList(b)
+		cases, bad, err := decodeList(b)
 		if err != nil {
 			return
 		}
@@ -89,6 +89,16 @@ func FuzzDecodeList(f *testing.F) {
 				t.Fatal("decoded a list entry without caseId")
 			}
 			checkDecoded(t, &cases[i])
+		}
+		if bad != nil {
+			for _, id := range bad.CaseIDs {
+				if checkCaseID(id) != nil {
+					t.Fatalf("an unreadable entry reported with a malformed caseId %q", id)
+				}
+			}
+			if len(bad.CaseIDs) == 0 && bad.Unidentified == 0 {
+				t.Fatal("an unreadable-entries error without entries")
+			}
 		}
 	})
 }

@@ -49,7 +49,8 @@ func (s *Source) DecodeStored(caseID string, answer []byte) (*connector.CaseResu
 	return nil, caseErr(&Error{Op: "decode stored answer", Endpoint: "stored", CaseID: caseID, Err: err})
 }
 
-// List reads one page of a list endpoint.
+// List reads one page of a list endpoint. A page with entries that do not
+// decode returns the others with a *connector.ListEntriesError.
 func (s *Source) List(ctx context.Context, q connector.ListQuery) ([]connector.CaseResult, bool, error) {
 	t, f := true, false
 	b := func(v bool) *bool {
@@ -70,6 +71,11 @@ func (s *Source) List(ctx context.Context, q connector.ListQuery) ([]connector.C
 	}
 	if err != nil {
 		return nil, false, domainErr(err)
+	}
+	if l.Unreadable != nil {
+		// The readable cases, and which were not (see
+		// connector.ListEntriesError).
+		return l.Cases, l.Partial, l.Unreadable
 	}
 	return l.Cases, l.Partial, nil
 }

@@ -312,6 +312,7 @@ func (h *apiHandler) list(w http.ResponseWriter, r *http.Request, who login, sta
 		var item []byte
 		if status {
 			item, err = s.statusJSON(sn, full)
+			item = s.poisonStatusItem(sn.c.id, item)
 		} else {
 			item, err = json.Marshal(s.view(sn, viewOpts{full: full}))
 			item = s.poisonListItem(sn.c.id, item)

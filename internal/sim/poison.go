@@ -17,7 +17,7 @@ import (
 // where a list entry can carry it (mistyped, malformed, othercase, list),
 // to the case's entry in data lists; oversized and undecryptable answers
 // are single-case only (a list is one body, one JWE). Status endpoints stay
-// correct, so the reconciler keeps listing.
+// correct, except the status-list entry of a PoisonStatusList case.
 type Poison string
 
 // Poison kinds.
@@ -38,11 +38,15 @@ const (
 	// PoisonList breaks only the case's entry in data lists (mistyped):
 	// one bad case on a page of good ones; its single GET is correct.
 	PoisonList Poison = "list"
+	// PoisonStatusList breaks only the case's entry in status lists
+	// (mistyped): the reconciler's page has one bad entry among good ones;
+	// every other answer for the case is correct.
+	PoisonStatusList Poison = "statuslist"
 )
 
 // Poisons lists every kind.
 func Poisons() []Poison {
-	return []Poison{PoisonMistyped, PoisonMalformed, PoisonOversized, PoisonOtherCase, PoisonUndecryptable, PoisonList}
+	return []Poison{PoisonMistyped, PoisonMalformed, PoisonOversized, PoisonOtherCase, PoisonUndecryptable, PoisonList, PoisonStatusList}
 }
 
 // OversizeBytes is how large a PoisonOversized answer is: above the 256 MiB
@@ -119,6 +123,14 @@ func (s *Sim) poisonListItem(caseID string, item []byte) []byte {
 		return []byte(`{"caseId":`)
 	case PoisonOtherCase:
 		return bytes.Replace(item, []byte(`"caseId":"`+caseID+`"`), []byte(`"caseId":"`+otherID(caseID)+`"`), 1)
+	}
+	return item
+}
+
+// poisonStatusItem breaks a status-list entry of a PoisonStatusList case.
+func (s *Sim) poisonStatusItem(caseID string, item []byte) []byte {
+	if s.poisonOf(caseID) == PoisonStatusList {
+		return mistype(item)
 	}
 	return item
 }
