@@ -18,38 +18,38 @@ func ts(t Time) time.Time {
 	return msUTC(t.Time)
 }
 
-func tsPtr(t Time) *time.Time {
+// The opt* helpers carry the rule "absent or empty is nil" of the optional
+// fields of the schemas; a plain pointer to a value is new(value).
+
+// optTime converts a POSTIDENT time; an absent one becomes nil.
+func optTime(t Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	v := msUTC(t.Time)
-	return &v
+	return new(msUTC(t.Time))
 }
 
-func strPtr[S ~string](s S) *string {
+// optString is s, or nil when s is empty.
+func optString[S ~string](s S) *string {
 	if s == "" {
 		return nil
 	}
-	v := string(s)
-	return &v
+	return new(string(s))
 }
 
-func int32Ptr[I ~int](v I) *int32 {
-	i := int32(v)
-	return &i
-}
-
-func intPtr32[I ~int](p *I) *int32 {
+// optInt32 is *p as an int32, or nil when p is nil.
+func optInt32[I ~int](p *I) *int32 {
 	if p == nil {
 		return nil
 	}
-	return int32Ptr(*p)
+	return new(int32(*p))
 }
 
-func clonePtr[T any](p *T) *T {
+// optCopy is a copy of *p, or nil when p is nil, so an event shares no
+// memory with the case it was built from.
+func optCopy[T any](p *T) *T {
 	if p == nil {
 		return nil
 	}
-	v := *p
-	return &v
+	return new(*p)
 }

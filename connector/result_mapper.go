@@ -28,9 +28,9 @@ func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedA
 		CaseStatus: EventCaseStatus{
 			Status:     c.CaseStatus.Status,
 			Archived:   c.CaseStatus.Archived,
-			ValidUntil: tsPtr(c.CaseStatus.ValidUntil),
+			ValidUntil: optTime(c.CaseStatus.ValidUntil),
 			Created:    ts(c.CaseStatus.Created),
-			Modified:   tsPtr(c.CaseStatus.Modified),
+			Modified:   optTime(c.CaseStatus.Modified),
 		},
 		OrderData:   orderDataOf(c.OrderData),
 		ContactData: contactDataOf(c.ContactData),
@@ -60,13 +60,12 @@ func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedA
 		}
 	}
 	if u := c.UnmappedJSON(); u != nil {
-		s := string(u)
-		ev.UnmappedJSON = &s
+		ev.UnmappedJSON = new(string(u))
 	}
 	if a := c.AccountingData; a != nil {
 		ev.AccountingData = &EventAccountingData{
-			AccountingNumber:  strPtr(a.AccountingNumber),
-			AccountingProduct: strPtr(a.AccountingProduct),
+			AccountingNumber:  optString(a.AccountingNumber),
+			AccountingProduct: optString(a.AccountingProduct),
 		}
 	}
 	return ev, nil
@@ -76,7 +75,7 @@ func referenceIDOf(c *CaseResult) *string {
 	if c.OrderData == nil || c.OrderData.ProcessData == nil {
 		return nil
 	}
-	return strPtr(c.OrderData.ProcessData.ReferenceID)
+	return optString(c.OrderData.ProcessData.ReferenceID)
 }
 
 func orderDataOf(o *OrderData) *EventOrderData {
@@ -89,11 +88,11 @@ func orderDataOf(o *OrderData) *EventOrderData {
 	}
 	if p := o.ProcessData; p != nil {
 		ev.ProcessData = &EventProcessData{
-			TargetCountry:                 strPtr(p.TargetCountry),
-			PreferredLanguage:             strPtr(p.PreferredLanguage),
-			WebHookURL:                    strPtr(p.WebHookURL),
-			WebHookURLPartner:             strPtr(p.WebHookURLPartner),
-			ReferenceID:                   strPtr(p.ReferenceID),
+			TargetCountry:                 optString(p.TargetCountry),
+			PreferredLanguage:             optString(p.PreferredLanguage),
+			WebHookURL:                    optString(p.WebHookURL),
+			WebHookURLPartner:             optString(p.WebHookURLPartner),
+			ReferenceID:                   optString(p.ReferenceID),
 			CallbackURLCouponRequested:    callbackOf(p.CallbackURLCouponRequested),
 			CallbackURLReviewPending:      callbackOf(p.CallbackURLReviewPending),
 			CallbackURLIncomplete:         callbackOf(p.CallbackURLIncomplete),
@@ -104,42 +103,42 @@ func orderDataOf(o *OrderData) *EventOrderData {
 	}
 	if p := o.ContactDataProvided; p != nil {
 		ev.ContactDataProvided = &EventContactDataProvided{
-			Title:       strPtr(p.Title),
-			FirstName:   strPtr(p.FirstName),
-			LastName:    strPtr(p.LastName),
-			BirthDate:   strPtr(p.BirthDate),
-			BirthPlace:  strPtr(p.BirthPlace),
-			MobilePhone: strPtr(p.MobilePhone),
-			Email:       strPtr(p.Email),
+			Title:       optString(p.Title),
+			FirstName:   optString(p.FirstName),
+			LastName:    optString(p.LastName),
+			BirthDate:   optString(p.BirthDate),
+			BirthPlace:  optString(p.BirthPlace),
+			MobilePhone: optString(p.MobilePhone),
+			Email:       optString(p.Email),
 			Address:     addressOf(p.Address),
 		}
 	}
 	if p := o.IdentificationDocumentProvided; p != nil {
 		ev.IdentificationDocumentProvided = &EventIdentificationDocumentProvided{
-			Type:              strPtr(p.Type),
-			CountryOfDocument: strPtr(p.CountryOfDocument),
-			Number:            strPtr(p.Number),
-			FirstName:         strPtr(p.FirstName),
-			LastName:          strPtr(p.LastName),
-			BirthName:         strPtr(p.BirthName),
-			BirthDate:         strPtr(p.BirthDate),
-			BirthPlace:        strPtr(p.BirthPlace),
-			Nationality:       strPtr(p.Nationality),
+			Type:              optString(p.Type),
+			CountryOfDocument: optString(p.CountryOfDocument),
+			Number:            optString(p.Number),
+			FirstName:         optString(p.FirstName),
+			LastName:          optString(p.LastName),
+			BirthName:         optString(p.BirthName),
+			BirthDate:         optString(p.BirthDate),
+			BirthPlace:        optString(p.BirthPlace),
+			Nationality:       optString(p.Nationality),
 			Address:           addressOf(p.Address),
-			DateIssued:        strPtr(p.DateIssued),
-			DateOfExpiry:      strPtr(p.DateOfExpiry),
-			PlaceOfIssue:      strPtr(p.PlaceOfIssue),
-			Authority:         strPtr(p.Authority),
+			DateIssued:        optString(p.DateIssued),
+			DateOfExpiry:      optString(p.DateOfExpiry),
+			PlaceOfIssue:      optString(p.PlaceOfIssue),
+			Authority:         optString(p.Authority),
 		}
 	}
 	if p := o.DrivingLicenceProvided; p != nil {
 		ev.DrivingLicenceProvided = &EventDrivingLicenceProvided{
-			CountryOfDocument: strPtr(p.CountryOfDocument),
-			Number:            strPtr(p.Number),
-			FirstName:         strPtr(p.FirstName),
-			LastName:          strPtr(p.LastName),
-			BirthDate:         strPtr(p.BirthDate),
-			DateOfExpiry:      strPtr(p.DateOfExpiry),
+			CountryOfDocument: optString(p.CountryOfDocument),
+			Number:            optString(p.Number),
+			FirstName:         optString(p.FirstName),
+			LastName:          optString(p.LastName),
+			BirthDate:         optString(p.BirthDate),
+			DateOfExpiry:      optString(p.DateOfExpiry),
 		}
 	}
 	return ev
@@ -149,7 +148,7 @@ func callbackOf(u *CallbackURL) *EventCallbackURL {
 	if u == nil || (u.WebURL == "" && u.AppURL == "") {
 		return nil
 	}
-	return &EventCallbackURL{WebURL: strPtr(u.WebURL), AppURL: strPtr(u.AppURL)}
+	return &EventCallbackURL{WebURL: optString(u.WebURL), AppURL: optString(u.AppURL)}
 }
 
 func addressOf(a *Address) *EventAddress {
@@ -157,11 +156,11 @@ func addressOf(a *Address) *EventAddress {
 		return nil
 	}
 	return &EventAddress{
-		StreetAddress: strPtr(a.StreetAddress),
-		Appendix:      strPtr(a.Appendix),
-		PostalCode:    strPtr(a.PostalCode),
-		City:          strPtr(a.City),
-		Country:       strPtr(a.Country),
+		StreetAddress: optString(a.StreetAddress),
+		Appendix:      optString(a.Appendix),
+		PostalCode:    optString(a.PostalCode),
+		City:          optString(a.City),
+		Country:       optString(a.Country),
 	}
 }
 
@@ -273,13 +272,13 @@ func recordsOf(rs []RecordResult) []RecordMeta {
 	for _, r := range rs {
 		out = append(out, RecordMeta{
 			RecordID:              string(r.RecordID),
-			BelongsTo:             strPtr(r.BelongsTo),
-			Type:                  strPtr(r.Type),
-			ValidationStatus:      strPtr(r.ValidationStatus),
-			ValidationSubStatus:   strPtr(r.ValidationSubStatus),
-			ValidationRemark:      strPtr(r.ValidationRemark),
-			MimeType:              strPtr(r.MimeType),
-			FileName:              strPtr(r.FileName),
+			BelongsTo:             optString(r.BelongsTo),
+			Type:                  optString(r.Type),
+			ValidationStatus:      optString(r.ValidationStatus),
+			ValidationSubStatus:   optString(r.ValidationSubStatus),
+			ValidationRemark:      optString(r.ValidationRemark),
+			MimeType:              optString(r.MimeType),
+			FileName:              optString(r.FileName),
 			DocumentDataDelivered: r.DocumentData != "",
 		})
 	}
@@ -291,31 +290,31 @@ func basicOf(b *AdditionalDataBasic) *EventAdditionalDataBasic {
 		return nil
 	}
 	ev := &EventAdditionalDataBasic{
-		CouponByPiAppRequestCount:         intPtr32(b.CouponByPiAppRequestCount),
-		CouponByPiAppRequestLastTimestamp: tsPtr(b.CouponByPiAppRequestLastTimestamp),
-		CouponByTpAppRequestCount:         intPtr32(b.CouponByTpAppRequestCount),
-		CouponByTpAppRequestLastTimestamp: tsPtr(b.CouponByTpAppRequestLastTimestamp),
-		CouponDownloadCount:               intPtr32(b.CouponDownloadCount),
-		CouponDownloadLastTimestamp:       tsPtr(b.CouponDownloadLastTimestamp),
-		CouponByEmailRequestCount:         intPtr32(b.CouponByEmailRequestCount),
-		CouponByEmailRequestLastTimestamp: tsPtr(b.CouponByEmailRequestLastTimestamp),
-		PostOffice:                        strPtr(b.PostOffice.text()),
-		PostOfficeStreetAddress:           strPtr(b.PostOfficeStreetAddress.text()),
-		PostOfficeCity:                    strPtr(b.PostOfficeCity.text()),
-		CheckoutNote:                      strPtr(b.CheckoutNote.text()),
+		CouponByPiAppRequestCount:         optInt32(b.CouponByPiAppRequestCount),
+		CouponByPiAppRequestLastTimestamp: optTime(b.CouponByPiAppRequestLastTimestamp),
+		CouponByTpAppRequestCount:         optInt32(b.CouponByTpAppRequestCount),
+		CouponByTpAppRequestLastTimestamp: optTime(b.CouponByTpAppRequestLastTimestamp),
+		CouponDownloadCount:               optInt32(b.CouponDownloadCount),
+		CouponDownloadLastTimestamp:       optTime(b.CouponDownloadLastTimestamp),
+		CouponByEmailRequestCount:         optInt32(b.CouponByEmailRequestCount),
+		CouponByEmailRequestLastTimestamp: optTime(b.CouponByEmailRequestLastTimestamp),
+		PostOffice:                        optString(b.PostOffice.text()),
+		PostOfficeStreetAddress:           optString(b.PostOfficeStreetAddress.text()),
+		PostOfficeCity:                    optString(b.PostOfficeCity.text()),
+		CheckoutNote:                      optString(b.CheckoutNote.text()),
 	}
 	if chk := b.IDCardReaderCheck; chk != nil {
 		ev.IDCardReaderCheck = &EventIDCardReaderCheck{CheckedCategories: []EventIDCardReaderCheckCategory{}}
 		for _, cat := range chk.CheckedCategories {
 			ec := EventIDCardReaderCheckCategory{
-				Name:                       strPtr(cat.Name),
-				Status:                     strPtr(cat.Status),
+				Name:                       optString(cat.Name),
+				Status:                     optString(cat.Status),
 				FailedChecksOfIDCardReader: []EventFailedCheckOfIDCardReader{},
 			}
 			for _, f := range cat.FailedChecksOfIDCardReader {
 				ef := EventFailedCheckOfIDCardReader{
-					CheckName:             strPtr(f.CheckName),
-					SubCheckName:          strPtr(f.SubCheckName),
+					CheckName:             optString(f.CheckName),
+					SubCheckName:          optString(f.SubCheckName),
 					AdditionalInformation: []KeyValue{},
 				}
 				for _, kv := range f.AdditionalInformation {
@@ -333,7 +332,7 @@ func eidOf(e *AdditionalDataEid) *EventAdditionalDataEid {
 	if e == nil {
 		return nil
 	}
-	return &EventAdditionalDataEid{DKK: strPtr(e.DKK)}
+	return &EventAdditionalDataEid{DKK: optString(e.DKK)}
 }
 
 func videoOf(v *AdditionalDataVideo) *EventAdditionalDataVideo {
@@ -341,13 +340,13 @@ func videoOf(v *AdditionalDataVideo) *EventAdditionalDataVideo {
 		return nil
 	}
 	ev := &EventAdditionalDataVideo{
-		IdentificationServiceCenter:      strPtr(v.IdentificationServiceCenter.text()),
-		IdentificationServiceCenterVideo: strPtr(v.IdentificationServiceCenterVideo),
-		IdentificationAgentAlias:         strPtr(v.IdentificationAgentAlias.text()),
+		IdentificationServiceCenter:      optString(v.IdentificationServiceCenter.text()),
+		IdentificationServiceCenterVideo: optString(v.IdentificationServiceCenterVideo),
+		IdentificationAgentAlias:         optString(v.IdentificationAgentAlias.text()),
 		IdentReviews:                     make([]string, 0, len(v.IdentReviews)),
-		VideoRecordingAccepted:           tsPtr(v.VideoRecordingAccepted),
-		VideoRecordingDeliveryShaft:      clonePtr(v.VideoRecordingDeliveryShaft),
-		TanChannel:                       strPtr(v.TanChannel),
+		VideoRecordingAccepted:           optTime(v.VideoRecordingAccepted),
+		VideoRecordingDeliveryShaft:      optCopy(v.VideoRecordingDeliveryShaft),
+		TanChannel:                       optString(v.TanChannel),
 	}
 	for _, r := range v.IdentReviews {
 		// Compact, so the same review is the same string whatever

@@ -29,11 +29,11 @@ func identStateOf(id *IdentificationResult) identState {
 	m, st := id.IdentificationMethod, id.IdentificationStatus
 	info := statusInfo(m, st.Status) // one catalog lookup, no copy
 	s := identState{
-		method:     strPtr(string(m)),
-		status:     strPtr(st.Status),
-		created:    tsPtr(st.Created),
-		modified:   tsPtr(st.Modified),
-		idt:        tsPtr(st.IdentificationTime),
+		method:     optString(string(m)),
+		status:     optString(st.Status),
+		created:    optTime(st.Created),
+		modified:   optTime(st.Modified),
+		idt:        optTime(st.IdentificationTime),
 		statusType: StatusTypeNone,
 	}
 	if info != nil {
@@ -42,8 +42,8 @@ func identStateOf(id *IdentificationResult) identState {
 	sub := 0
 	if st.SubStatus != nil {
 		sub = int(st.SubStatus.Code)
-		s.subCode = int32Ptr(sub)
-		s.subText = strPtr(st.SubStatus.Description)
+		s.subCode = new(int32(sub))
+		s.subText = optString(st.SubStatus.Description)
 		if s.subText == nil {
 			// POSTIDENT may leave out the description; the catalog knows it.
 			if t, ok := SubStatusText(m, st.Status, sub); ok {
@@ -53,8 +53,8 @@ func identStateOf(id *IdentificationResult) identState {
 	}
 	if st.SubStatusReason != nil {
 		r := int(st.SubStatusReason.Code)
-		s.reasonCode = int32Ptr(r)
-		s.reasonText = strPtr(st.SubStatusReason.Description)
+		s.reasonCode = new(int32(r))
+		s.reasonText = optString(st.SubStatusReason.Description)
 		if s.reasonText == nil {
 			if t, ok := ReasonText(m, st.Status, sub, r); ok {
 				s.reasonText = &t
@@ -95,8 +95,8 @@ func NewStatusChanged(clientID string, c *CaseResult, prev *CaseState, origin Or
 		CaseStatus:             c.CaseStatus.Status,
 		CaseArchived:           c.CaseStatus.Archived,
 		CaseCreated:            ts(c.CaseStatus.Created),
-		CaseModified:           tsPtr(c.CaseStatus.Modified),
-		ValidUntil:             tsPtr(c.CaseStatus.ValidUntil),
+		CaseModified:           optTime(c.CaseStatus.Modified),
+		ValidUntil:             optTime(c.CaseStatus.ValidUntil),
 		Method:                 s.method,
 		Status:                 s.status,
 		SubStatusCode:          s.subCode,
@@ -120,10 +120,10 @@ func NewStatusChanged(clientID string, c *CaseResult, prev *CaseState, origin Or
 	if prev != nil {
 		ev.Previous = &PreviousState{
 			CaseStatus:          prev.CaseStatus,
-			Method:              clonePtr(prev.Method),
-			Status:              clonePtr(prev.Status),
-			SubStatusCode:       clonePtr(prev.SubStatusCode),
-			SubStatusReasonCode: clonePtr(prev.SubStatusReasonCode),
+			Method:              optCopy(prev.Method),
+			Status:              optCopy(prev.Status),
+			SubStatusCode:       optCopy(prev.SubStatusCode),
+			SubStatusReasonCode: optCopy(prev.SubStatusReasonCode),
 			StatusType:          prev.StatusType,
 		}
 	}
@@ -141,7 +141,7 @@ func SnapshotOf(c *CaseResult) *StatusSnapshot {
 		SubStatusCode:       s.subCode,
 		SubStatusReasonCode: s.reasonCode,
 		Modified:            s.modified,
-		Created:             tsPtr(c.CaseStatus.Created),
+		Created:             optTime(c.CaseStatus.Created),
 	}
 }
 
@@ -160,7 +160,7 @@ func StateAfter(c *CaseResult, statusEventID string, resultEventID *string, now 
 		IdentModified:       s.modified,
 		StatusType:          string(s.statusType),
 		LastStatusEventID:   statusEventID,
-		ResultEventID:       clonePtr(resultEventID),
+		ResultEventID:       optCopy(resultEventID),
 		UpdatedAt:           msUTC(now),
 	}
 }

@@ -209,6 +209,4 @@ func (s *sleepRecorder) recorded() []time.Duration {
 	return append([]time.Duration(nil), s.waits...)
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
