@@ -294,10 +294,7 @@ func TestNoteMovesToUnmapped(t *testing.T) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := connector.NewCaseResultEvent("C", &c, connector.OriginWebhook, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := connector.NewCaseResultEvent("C", &c, connector.OriginWebhook, time.Time{})
 	if a := ev.PrimaryIdentification.AdditionalDataVideo.IdentificationAgentAlias; a != nil {
 		t.Errorf("before Normalize the raw value reached the event: %q", *a)
 	}

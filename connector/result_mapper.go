@@ -14,7 +14,7 @@ import (
 // field by field into a result event. A case closed before any
 // identification started (expired) has a nil PrimaryIdentification. Record
 // bytes (documentData) are left out.
-func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedAt time.Time) (*CaseResultEvent, error) {
+func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedAt time.Time) *CaseResultEvent {
 	id := c.Primary()
 	s := identState{statusType: StatusTypeNone}
 	if id != nil {
@@ -68,7 +68,7 @@ func NewCaseResultEvent(clientID string, c *CaseResult, origin Origin, observedA
 			AccountingProduct: optString(a.AccountingProduct),
 		}
 	}
-	return ev, nil
+	return ev
 }
 
 func referenceIDOf(c *CaseResult) *string {

@@ -82,14 +82,13 @@ func New(cfg Config) (*Sim, error) {
 
 // Close stops the stream, the scheduler and the webhook workers (in-flight
 // deliveries are cancelled). It is safe to call more than once.
-func (s *Sim) Close() error {
+func (s *Sim) Close() {
 	s.closeOnce.Do(func() {
 		s.StopStream()
 		close(s.done)
 		s.hooks.close()
 		s.wg.Wait()
 	})
-	return nil
 }
 
 // Now returns the simulated time.
