@@ -614,18 +614,3 @@ type AccountingData struct {
 	// Unmapped keeps the members this type has no field for (unmapped.go).
 	Unmapped json.RawMessage `json:",embed"`
 }
-
-// ValidCaseID reports whether s looks like a POSTIDENT case id: 1 to 64
-// characters, upper-case letters and digits (e.g. YR9W91GEZK24).
-func ValidCaseID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
