@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/postident-connector/postident-connector/internal/guidesample"
 )
 
 // updateEventGolden rewrites testdata/events/*.golden.json:
@@ -32,10 +34,14 @@ func evCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// evLoadCase reads a CaseResult from testdata/events.
+// evLoadCase reads a CaseResult from testdata/events; case_7_4_1.json is
+// the guide's sample, kept once in internal/guidesample.
 func evLoadCase(t testing.TB, name string) *CaseResult {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "events", name))
+	if name == "case_7_4_1.json" {
+		b, err = guidesample.Case(), nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
