@@ -13,7 +13,7 @@ import (
 // guideRow is one row of the guide chapter 4 tables. The subs and reasons
 // cells are copied verbatim from "SCR-Ident API Guide 2 Result" (whitespace
 // collapsed, "-" written as ""), independently of the literals in
-// catalog.go, and parsed by parseCells.
+// catalog_tables.go, and parsed by parseCells.
 type guideRow struct {
 	method  Method
 	status  string

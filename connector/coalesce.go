@@ -13,6 +13,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
+// This file stays whole at about 500 lines: it is one algorithm (plan a
+// round of list calls, run it, absorb the cases, fetch the rest) whose steps
+// share the round's state and read top to bottom in the order they run.
+
 // CoalesceConfig turns list coalescing on and tunes it. The zero value is
 // off; with Enabled set, zero fields take the defaults stated on each.
 //

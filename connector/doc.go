@@ -3,7 +3,8 @@
 // connector emits, the per-case state it diffs against, and the pipeline roles
 // with the small interfaces they need.
 //
-// The JSON model (case.go) reads POSTIDENT's answers by one rule: a value is
+// The JSON model (case.go, case_order.go, case_ident.go) reads POSTIDENT's
+// answers by one rule: a value is
 // passed on only if it can be passed on unaltered. Digits and codes take a
 // JSON string or number (Text, Int: tolerant.go); enumerated values the
 // guide does not list pass through as text (UnknownValues: unknown.go);

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/guidesample"
 )
 
 func decodeCase(t *testing.T, b []byte) connector.CaseResult {
@@ -31,10 +32,7 @@ func decodeCase(t *testing.T, b []byte) connector.CaseResult {
 // names are never written back out. Failed before: both objects were
 // dropped (Primary() == nil).
 func TestNormalizeGuide82Names(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "events", "case_7_4_1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := guidesample.Case()
 	want := decodeCase(t, raw)
 	guide := strings.Replace(strings.Replace(string(raw), `"contactData":`, `"contactDataResult":`, 1), `"primaryIdent":`, `"primaryIdentification":`, 1)
 	got := decodeCase(t, []byte(guide))
@@ -294,10 +292,7 @@ func TestNoteMovesToUnmapped(t *testing.T) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := connector.NewCaseResultEvent("C", &c, connector.OriginWebhook, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := connector.NewCaseResultEvent("C", &c, connector.OriginWebhook, time.Time{})
 	if a := ev.PrimaryIdentification.AdditionalDataVideo.IdentificationAgentAlias; a != nil {
 		t.Errorf("before Normalize the raw value reached the event: %q", *a)
 	}

@@ -103,8 +103,7 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 			if mod == nil && old.modified != 0 {
 				// A webhook carries no `modified`: still the version parked.
 				e.modified = old.modified
-				t := time.UnixMilli(old.modified).UTC()
-				mod = &t
+				mod = new(time.UnixMilli(old.modified).UTC())
 			}
 		}
 		entries[i] = e
@@ -116,16 +115,13 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 		var ce *CaseError
 		if errors.As(w.fail.err, &ce) {
 			if ce.StatusCode != 0 {
-				st := int32(ce.StatusCode) //nolint:gosec // an HTTP status
-				d.HTTPStatus = &st
+				d.HTTPStatus = new(int32(ce.StatusCode)) //nolint:gosec // an HTTP status
 			}
 			if ce.Endpoint != "" {
-				ep := ce.Endpoint
-				d.Endpoint = &ep
+				d.Endpoint = new(ce.Endpoint)
 			}
 			if len(ce.EncryptedAnswer) > 0 {
-				a := string(ce.EncryptedAnswer)
-				d.EncryptedAnswer = &a
+				d.EncryptedAnswer = new(string(ce.EncryptedAnswer))
 			}
 		}
 		val, err := p.codec.Encode(ctx, p.cfg.Topics.DeadLetter, &d)

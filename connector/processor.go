@@ -779,10 +779,7 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 
 	resultDone := tracked && prev.result()
 	if !p.cfg.PartnerMode && !resultDone && c.CaseStatus.Status == CaseClosed {
-		ev, err := NewCaseResultEvent(p.cfg.ClientID, c, origin, now)
-		if err != nil {
-			return oc, fmt.Errorf("case %s: build result: %w", c.CaseID, err)
-		}
+		ev := NewCaseResultEvent(p.cfg.ClientID, c, origin, now)
 		m, err := p.record(ctx, p.cfg.Topics.Result, TypeCaseResult, ev.EventID, c.CaseID, now, origin, ev)
 		if err != nil {
 			return oc, err

@@ -154,8 +154,7 @@ func memoOf(k IdentKey, resultDone bool, changed time.Time) memo {
 func (m memo) previous(caseID string) *CaseState {
 	st := &CaseState{CaseID: caseID, CaseStatus: textOf(memoCaseStatus, m.caseStatus)}
 	if m.method() != 0 {
-		s := textOf(memoMethods, m.method())
-		st.Method = &s
+		st.Method = new(textOf(memoMethods, m.method()))
 	}
 	if m.status() != 0 {
 		s := textOf(memoStatuses, m.status())
@@ -165,12 +164,10 @@ func (m memo) previous(caseID string) *CaseState {
 		}
 	}
 	if m.sub != 0 {
-		v := int32(m.sub)
-		st.SubStatusCode = &v
+		st.SubStatusCode = new(int32(m.sub))
 	}
 	if m.reason != 0 {
-		v := int32(m.reason)
-		st.SubStatusReasonCode = &v
+		st.SubStatusReasonCode = new(int32(m.reason))
 	}
 	return st
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/guidesample"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/kafkatest"
 	"github.com/postident-connector/postident-connector/internal/sim"
@@ -303,10 +304,7 @@ const interopProbeMember = `"interopProbe": {"note": "Grüße", "score": 2.50, "
 // included); the reconciler finds it.
 func loadInteropProbe(t *testing.T, e *e2eEnv) *interopProbe {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "scr", "testdata", "case_full_sample.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := guidesample.Case()
 	const at = `"accountingProduct": "Postident Video"`
 	doc := strings.Replace(string(raw), at, at+", "+interopProbeMember, 1)
 	if doc == string(raw) {

@@ -268,7 +268,7 @@ func (m *Main) Close() error {
 		if e := m.srv.Shutdown(ctx); e != nil && !errors.Is(e, http.ErrServerClosed) {
 			err = fmt.Errorf("shut down http server: %w", e)
 		}
-		_ = m.sim.Close()
+		m.sim.Close()
 	})
 	return err
 }

@@ -17,10 +17,6 @@ import (
 // (guide 7.6); Archive splits longer lists.
 const MaxArchiveIDs = 10000
 
-// maxCaseIDLen bounds caseIds accepted for a request path; POSTIDENT's are
-// 12 characters.
-const maxCaseIDLen = 64
-
 // GetOptions selects the variant of a single-case call.
 type GetOptions struct {
 	// Full returns all identifications (/cases/{caseId}/full) instead of
@@ -112,16 +108,13 @@ func looksLikeJWE(body []byte) bool {
 	return true
 }
 
-// checkCaseID refuses caseIds that could not be a POSTIDENT caseId and
-// would change the request path.
+// checkCaseID refuses, before any request, a caseId that could not be a
+// POSTIDENT caseId (connector.CheckCaseID): the webhook and the processor
+// would never pass one on, and it would change the request path. The error
+// wraps ErrBadRequest and the rule's error, and never contains the caseId.
 func checkCaseID(id string) error {
-	if id == "" || len(id) > maxCaseIDLen {
-		return fmt.Errorf("%w: caseId must be 1 to %d letters and digits (got %d characters)", ErrBadRequest, maxCaseIDLen, len(id))
-	}
-	for _, ch := range []byte(id) {
-		if (ch < 'A' || ch > 'Z') && (ch < 'a' || ch > 'z') && (ch < '0' || ch > '9') && ch != '-' && ch != '_' {
-			return fmt.Errorf("%w: caseId must be letters and digits only", ErrBadRequest)
-		}
+	if err := connector.CheckCaseID(id); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	return nil
 }

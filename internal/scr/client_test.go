@@ -175,9 +175,9 @@ func TestListFilterQuery(t *testing.T) {
 		times  map[string]string // decoded parameter -> instant it must parse to (RFC 3339)
 	}{
 		{name: "defaults", want: ""},
-		{name: "flags", f: ListFilter{New: ptr(true), InProgress: ptr(true), Closed: ptr(false), Archived: ptr(true)},
+		{name: "flags", f: ListFilter{New: new(true), InProgress: new(true), Closed: new(false), Archived: new(true)},
 			want: "archived=true&closed=false&inProgress=true&new=true"},
-		{name: "flags false", f: ListFilter{New: ptr(false), Archived: ptr(false)}, want: "archived=false&new=false"},
+		{name: "flags false", f: ListFilter{New: new(false), Archived: new(false)}, want: "archived=false&new=false"},
 		{name: "created +02:00", f: ListFilter{CreatedFrom: time.Date(2016, 12, 26, 0, 0, 0, 0, cest), CreatedUntil: time.Date(2016, 12, 28, 0, 0, 0, 0, cest)},
 			want:  "createdFrom=2016-12-26T00%3A00%3A00%2B02%3A00&createdUntil=2016-12-28T00%3A00%3A00%2B02%3A00",
 			times: map[string]string{"createdFrom": "2016-12-26T00:00:00+02:00", "createdUntil": "2016-12-28T00:00:00+02:00"}},
@@ -187,8 +187,8 @@ func TestListFilterQuery(t *testing.T) {
 		{name: "utc as +00:00, fraction dropped", f: ListFilter{CreatedFrom: time.Date(2024, 1, 2, 3, 4, 5, 678e6, time.UTC)},
 			want:  "createdFrom=2024-01-02T03%3A04%3A05%2B00%3A00",
 			times: map[string]string{"createdFrom": "2024-01-02T03:04:05Z"}},
-		{name: "max results on status list", status: true, f: ListFilter{MaxResults: 100, Closed: ptr(true)}, want: "closed=true&maxResults=100"},
-		{name: "everything", status: true, f: ListFilter{New: ptr(true), ClosedFrom: time.Date(2016, 7, 5, 0, 0, 0, 0, cest), ClosedUntil: time.Date(2016, 7, 6, 0, 0, 0, 0, cest), MaxResults: 5},
+		{name: "max results on status list", status: true, f: ListFilter{MaxResults: 100, Closed: new(true)}, want: "closed=true&maxResults=100"},
+		{name: "everything", status: true, f: ListFilter{New: new(true), ClosedFrom: time.Date(2016, 7, 5, 0, 0, 0, 0, cest), ClosedUntil: time.Date(2016, 7, 6, 0, 0, 0, 0, cest), MaxResults: 5},
 			want: "closedFrom=2016-07-05T00%3A00%3A00%2B02%3A00&closedUntil=2016-07-06T00%3A00%3A00%2B02%3A00&maxResults=5&new=true"},
 	}
 	for _, tt := range tests {

@@ -6,9 +6,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"time"
 
+	"github.com/postident-connector/postident-connector/internal/guidesample"
 	"github.com/postident-connector/postident-connector/internal/scr"
 )
 
@@ -17,10 +17,7 @@ import (
 // RequireEncryption.
 func ExampleNew() {
 	// Stand-in for POSTIDENT, answering with the guide's sample (7.4.1).
-	sample, err := os.ReadFile("testdata/case_full_sample.json")
-	if err != nil {
-		log.Fatal(err)
-	}
+	sample := guidesample.Case()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/scr/v1/1234ABCD/cases/YR9W91GEZK24" {
 			http.NotFound(w, r)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/postident-connector/postident-connector/internal/guidesample"
 )
 
 // Test fixtures shared by all tests of this binary. RSA keys are generated
@@ -36,7 +38,7 @@ var (
 	key2048Other = sync.OnceValue(func() *rsa.PrivateKey { return genKey(2048) })
 	key3072      = sync.OnceValue(func() *rsa.PrivateKey { return genKey(3072) })
 
-	sampleFull   = sync.OnceValue(func() []byte { return mustRead("testdata/case_full_sample.json") })
+	sampleFull   = sync.OnceValue(guidesample.Case)
 	sampleStatus = sync.OnceValue(func() []byte { return mustRead("testdata/case_status_sample.json") })
 )
 
@@ -208,7 +210,5 @@ func (s *sleepRecorder) recorded() []time.Duration {
 	defer s.mu.Unlock()
 	return append([]time.Duration(nil), s.waits...)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

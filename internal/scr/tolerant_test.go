@@ -42,10 +42,7 @@ func basicCase(id, extra string) string {
 func TestIssue13NumbersAsText(t *testing.T) {
 	check := func(t *testing.T, c *connector.CaseResult) {
 		t.Helper()
-		ev, err := connector.NewCaseResultEvent(testClientID, c, connector.OriginWebhook, c.CaseStatus.Modified.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ev := connector.NewCaseResultEvent(testClientID, c, connector.OriginWebhook, c.CaseStatus.Modified.Time)
 		b := ev.PrimaryIdentification.AdditionalDataBasic
 		for name, got := range map[string]*string{
 			"postOffice":       b.PostOffice,
@@ -231,10 +228,7 @@ func TestNoteDegrades(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
 	b := ev.PrimaryIdentification.AdditionalDataBasic
 	if b.PostOffice != nil || b.CheckoutNote != nil {
 		t.Errorf("degraded fields not empty: %v %v", b.PostOffice, b.CheckoutNote)
@@ -311,10 +305,7 @@ func TestUnknownEnumValuesPassThrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
 	if ev.CaseStatus.Status != "on hold" || *ev.PrimaryIdentification.IdentificationStatus.SubStatusCode != 4711 ||
 		*ev.PrimaryIdentification.IdentificationStatus.SubStatusText != "New detail" ||
 		*ev.PrimaryIdentification.AdditionalDataVideo.TanChannel != "carrier pigeon" ||
@@ -352,10 +343,7 @@ func TestUnmappedGuideSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := connector.NewCaseResultEvent(testClientID, cr, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
 	const want = `{"/riskScore":{"level":"low","points":[1,2.50]},"/primaryIdent/records/1/sha256~0~1x":"9f86d08"}`
 	if ev.UnmappedJSON == nil || *ev.UnmappedJSON != want {
 		t.Fatalf("unmappedJson = %v, want %s", ev.UnmappedJSON, want)
@@ -371,7 +359,7 @@ func TestUnmappedGuideSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev0, _ := connector.NewCaseResultEvent(testClientID, plain, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
+	ev0 := connector.NewCaseResultEvent(testClientID, plain, connector.OriginWebhook, cr.CaseStatus.Modified.Time)
 	ev0.UnmappedJSON = ev.UnmappedJSON
 	a, _ := json.Marshal(ev0)
 	b, _ := json.Marshal(ev)

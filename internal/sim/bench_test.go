@@ -43,7 +43,7 @@ func benchSim(b *testing.B, n int) (*Sim, *httptest.Server) {
 	srv := httptest.NewServer(s.Handler())
 	b.Cleanup(func() {
 		srv.Close()
-		_ = s.Close()
+		s.Close()
 	})
 	return s, srv
 }

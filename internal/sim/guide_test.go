@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/guidesample"
 	"github.com/postident-connector/postident-connector/internal/scr"
 )
 
@@ -23,10 +24,7 @@ func guideNow() time.Time { return time.Date(2016, 7, 6, 12, 0, 0, 0, berlin) }
 
 func loadGuideCase(t *testing.T, s *Sim) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/guide_7_4_1.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := guidesample.Case()
 	var cr connector.CaseResult
 	if err := json.Unmarshal(raw, &cr); err != nil {
 		t.Fatalf("decode sample: %v", err)

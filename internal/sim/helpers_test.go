@@ -41,7 +41,7 @@ func newTestSim(t *testing.T, cfg Config) (*Sim, *httptest.Server) {
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		srv.Close()
-		_ = s.Close()
+		s.Close()
 	})
 	return s, srv
 }

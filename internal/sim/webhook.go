@@ -186,8 +186,7 @@ type webhookBody struct {
 func (h *hooks) deliver(n *notification) {
 	body := webhookBody{CaseID: n.caseID}
 	if h.s.cfg.WebhookReferenceID {
-		ref := n.refID
-		body.ReferenceID = &ref
+		body.ReferenceID = new(n.refID)
 	}
 	b, _ := json.Marshal(body)
 	d := WebhookDelivery{CaseID: n.caseID, URL: n.url, Partner: n.partner, Attempt: n.attempt, Time: n.at, Duplicate: n.dup}

@@ -7,46 +7,34 @@ import (
 	"io"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/postident-connector/postident-connector/connector"
 )
 
 // MaxCaseIDLen and MaxReferenceIDLen bound the two fields of a notification.
-// POSTIDENT case ids are 12 characters today (e.g. YR9W91GEZK24); 64 leaves
-// room for a change without letting arbitrary strings through. The guide does
-// not specify referenceId; 256 characters covers any sane client reference.
-// A longer or otherwise unusable referenceId is dropped, not refused: see
-// refDrop.
+// The caseId follows the connector's one rule (connector.CheckCaseID). The
+// guide does not specify referenceId; 256 characters covers any sane client
+// reference. A longer or otherwise unusable referenceId is dropped, not
+// refused: see refDrop.
 const (
-	MaxCaseIDLen      = 64
+	MaxCaseIDLen      = connector.MaxCaseIDLen
 	MaxReferenceIDLen = 256
 )
 
-// Errors returned by ValidateCaseID. They never contain the rejected value.
+// Errors returned by ValidateCaseID (the connector's, so errors.Is matches
+// either name). They never contain the rejected value.
 var (
-	ErrCaseIDEmpty   = errors.New("caseId is empty")
-	ErrCaseIDTooLong = errors.New("caseId is longer than 64 characters")
-	ErrCaseIDChars   = errors.New("caseId contains a character outside A-Z and 0-9")
+	ErrCaseIDEmpty   = connector.ErrCaseIDEmpty
+	ErrCaseIDTooLong = connector.ErrCaseIDTooLong
+	ErrCaseIDChars   = connector.ErrCaseIDChars
 )
 
 // ValidateCaseID reports whether s has the shape of a POSTIDENT case id:
-// 1 to 64 characters from A-Z and 0-9 (case ids such as YR9W91GEZK24 or
-// KRZ1A8M4UBZZ are uppercase alphanumeric). Lowercase is refused rather than
-// folded: the case id is the Kafka key and the path segment of later API
-// calls, so it must reach them exactly as POSTIDENT issued it.
-func ValidateCaseID(s string) error {
-	if s == "" {
-		return ErrCaseIDEmpty
-	}
-	if len(s) > MaxCaseIDLen {
-		return ErrCaseIDTooLong
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return ErrCaseIDChars
-		}
-	}
-	return nil
-}
+// 1 to 64 characters from A-Z and 0-9 (connector.CheckCaseID, where the rule
+// and its reasons live). Lowercase is refused rather than folded: the case id
+// is the Kafka key and the path segment of later API calls, so it must reach
+// them exactly as POSTIDENT issued it.
+func ValidateCaseID(s string) error { return connector.CheckCaseID(s) }
 
 // refDrop says why a referenceId was dropped. Guide chapter 5 gives the
 // referenceId no format ("the case ID and reference ID if configured"), so

@@ -11,14 +11,9 @@ import (
 	"github.com/postident-connector/postident-connector/connector"
 )
 
-func s(v string) *string { return &v }
-func i(v int32) *int32   { return &v }
-func b(v bool) *bool     { return &v }
-
 // at returns a UTC time with millisecond precision, as Avro keeps it.
 func at(sec int64) *time.Time {
-	t := time.Unix(1_712_000_000+sec, 123_000_000).UTC()
-	return &t
+	return new(time.Unix(1_712_000_000+sec, 123_000_000).UTC())
 }
 
 func fv(v, st string) *connector.FieldValue { return &connector.FieldValue{Value: v, Status: st} }
@@ -29,18 +24,18 @@ func StatusChanged() *connector.CaseStatusChanged {
 		EventID:                "1b4e28ba-2fa1-5ed2-883f-0016d3cca427",
 		ClientID:               "1234ABCD",
 		CaseID:                 "YR9W91GEZK24",
-		ReferenceID:            s("REF-1"),
+		ReferenceID:            new("REF-1"),
 		CaseStatus:             connector.CaseClosed,
 		CaseArchived:           true,
 		CaseCreated:            *at(0),
 		CaseModified:           at(100),
 		ValidUntil:             at(1000),
-		Method:                 s("video"),
-		Status:                 s("declined"),
-		SubStatusCode:          i(11),
-		SubStatusText:          s("Fraud suspicion"),
-		SubStatusReasonCode:    i(110),
-		SubStatusReasonText:    s("Identification document possibly forged"),
+		Method:                 new("video"),
+		Status:                 new("declined"),
+		SubStatusCode:          new(int32(11)),
+		SubStatusText:          new("Fraud suspicion"),
+		SubStatusReasonCode:    new(int32(110)),
+		SubStatusReasonText:    new("Identification document possibly forged"),
 		StatusType:             "final",
 		Resumable:              true,
 		Final:                  true,
@@ -50,10 +45,10 @@ func StatusChanged() *connector.CaseStatusChanged {
 		IdentificationTime:     at(80),
 		Previous: &connector.PreviousState{
 			CaseStatus:          connector.CaseInProgress,
-			Method:              s("video"),
-			Status:              s("review pending"),
-			SubStatusCode:       i(15),
-			SubStatusReasonCode: i(1),
+			Method:              new("video"),
+			Status:              new("review pending"),
+			SubStatusCode:       new(int32(15)),
+			SubStatusReasonCode: new(int32(1)),
 			StatusType:          "preliminary",
 		},
 		CustomData: map[string]string{"custom1": "REF_101485489", "custom2": "Kampagne A357"},
@@ -65,13 +60,13 @@ func StatusChanged() *connector.CaseStatusChanged {
 func records(belongsTo string) []connector.RecordMeta {
 	return []connector.RecordMeta{{
 		RecordID:              "63351998",
-		BelongsTo:             s(belongsTo),
-		Type:                  s("idfrontside"),
-		ValidationStatus:      s("invalid"),
-		ValidationSubStatus:   s("too blurry"),
-		ValidationRemark:      s("Foto zeigt kein Führerscheindokument"),
-		MimeType:              s("image/jpeg"),
-		FileName:              s("YR9W91GEZK24_idfrontside.jpg"),
+		BelongsTo:             new(belongsTo),
+		Type:                  new("idfrontside"),
+		ValidationStatus:      new("invalid"),
+		ValidationSubStatus:   new("too blurry"),
+		ValidationRemark:      new("Foto zeigt kein Führerscheindokument"),
+		MimeType:              new("image/jpeg"),
+		FileName:              new("YR9W91GEZK24_idfrontside.jpg"),
 		DocumentDataDelivered: true,
 	}}
 }
@@ -92,13 +87,13 @@ func addressResult() *connector.EventAddressResult {
 
 func address() *connector.EventAddress {
 	return &connector.EventAddress{
-		StreetAddress: s("Heidestr. 17"), Appendix: s("Hinterhaus"),
-		PostalCode: s("51147"), City: s("Köln"), Country: s("DEU"),
+		StreetAddress: new("Heidestr. 17"), Appendix: new("Hinterhaus"),
+		PostalCode: new("51147"), City: new("Köln"), Country: new("DEU"),
 	}
 }
 
 func callback(name string) *connector.EventCallbackURL {
-	return &connector.EventCallbackURL{WebURL: s("https://musterbank.eu/" + name), AppURL: s("app://" + name)}
+	return &connector.EventCallbackURL{WebURL: new("https://musterbank.eu/" + name), AppURL: new("app://" + name)}
 }
 
 // CaseResult returns a CaseResultEvent with every field set, nested
@@ -108,7 +103,7 @@ func CaseResult() *connector.CaseResultEvent {
 		EventID:     "9c5b94b1-35ad-59f1-a1a6-2b6d3e4f7a10",
 		ClientID:    "1234ABCD",
 		CaseID:      "YR9W91GEZK24",
-		ReferenceID: s("REF-1"),
+		ReferenceID: new("REF-1"),
 		CaseStatus: connector.EventCaseStatus{
 			Status: connector.CaseClosed, Archived: true,
 			ValidUntil: at(1000), Created: *at(0), Modified: at(100),
@@ -116,11 +111,11 @@ func CaseResult() *connector.CaseResultEvent {
 		OrderData: &connector.EventOrderData{
 			CustomData: map[string]string{"custom1": "REF_101485489"},
 			ProcessData: &connector.EventProcessData{
-				TargetCountry:                 s("DEU"),
-				PreferredLanguage:             s("DE_DE"),
-				WebHookURL:                    s("https://musterbank.eu/api/pi/webhooklistener"),
-				WebHookURLPartner:             s("https://partner.example/hook"),
-				ReferenceID:                   s("REF-1"),
+				TargetCountry:                 new("DEU"),
+				PreferredLanguage:             new("DE_DE"),
+				WebHookURL:                    new("https://musterbank.eu/api/pi/webhooklistener"),
+				WebHookURLPartner:             new("https://partner.example/hook"),
+				ReferenceID:                   new("REF-1"),
 				CallbackURLCouponRequested:    callback("coupon"),
 				CallbackURLReviewPending:      callback("review"),
 				CallbackURLIncomplete:         callback("incomplete"),
@@ -129,20 +124,20 @@ func CaseResult() *connector.CaseResultEvent {
 				CallbackURLCancelledAndClosed: callback("closed"),
 			},
 			ContactDataProvided: &connector.EventContactDataProvided{
-				Title: s("Dr."), FirstName: s("Erika"), LastName: s("Mustermann"),
-				BirthDate: s("1964-08-12"), BirthPlace: s("Berlin"), MobilePhone: s("+49160123456"),
-				Email: s("erika@example.org"), Address: address(),
+				Title: new("Dr."), FirstName: new("Erika"), LastName: new("Mustermann"),
+				BirthDate: new("1964-08-12"), BirthPlace: new("Berlin"), MobilePhone: new("+49160123456"),
+				Email: new("erika@example.org"), Address: address(),
 			},
 			IdentificationDocumentProvided: &connector.EventIdentificationDocumentProvided{
-				Type: s("1"), CountryOfDocument: s("DEU"), Number: s("T01012148"),
-				FirstName: s("Erika"), LastName: s("Mustermann"), BirthName: s("Gabler"),
-				BirthDate: s("1964-08-12"), BirthPlace: s("Berlin"), Nationality: s("DEU"),
-				Address: address(), DateIssued: s("2010-11-01"), DateOfExpiry: s("2020-10-31"),
-				PlaceOfIssue: s("Köln"), Authority: s("Stadt Köln"),
+				Type: new("1"), CountryOfDocument: new("DEU"), Number: new("T01012148"),
+				FirstName: new("Erika"), LastName: new("Mustermann"), BirthName: new("Gabler"),
+				BirthDate: new("1964-08-12"), BirthPlace: new("Berlin"), Nationality: new("DEU"),
+				Address: address(), DateIssued: new("2010-11-01"), DateOfExpiry: new("2020-10-31"),
+				PlaceOfIssue: new("Köln"), Authority: new("Stadt Köln"),
 			},
 			DrivingLicenceProvided: &connector.EventDrivingLicenceProvided{
-				CountryOfDocument: s("DEU"), Number: s("B072RRE2I55"), FirstName: s("Erika"),
-				LastName: s("Mustermann"), BirthDate: s("1964-08-12"), DateOfExpiry: s("2030-01-01"),
+				CountryOfDocument: new("DEU"), Number: new("B072RRE2I55"), FirstName: new("Erika"),
+				LastName: new("Mustermann"), BirthDate: new("1964-08-12"), DateOfExpiry: new("2030-01-01"),
 			},
 		},
 		ContactData: &connector.EventContactDataResult{
@@ -158,10 +153,10 @@ func CaseResult() *connector.CaseResultEvent {
 			IdentificationMethod: "video",
 			IdentificationStatus: connector.EventIdentificationStatus{
 				Status:              "declined",
-				SubStatusCode:       i(11),
-				SubStatusText:       s("Fraud suspicion"),
-				SubStatusReasonCode: i(110),
-				SubStatusReasonText: s("Identification document possibly forged"),
+				SubStatusCode:       new(int32(11)),
+				SubStatusText:       new("Fraud suspicion"),
+				SubStatusReasonCode: new(int32(110)),
+				SubStatusReasonText: new("Identification document possibly forged"),
 				IdentificationTime:  at(80),
 				Created:             at(10),
 				Modified:            at(90),
@@ -187,38 +182,38 @@ func CaseResult() *connector.CaseResultEvent {
 			},
 			Records: records("method"),
 			AdditionalDataBasic: &connector.EventAdditionalDataBasic{
-				CouponByPiAppRequestCount: i(1), CouponByPiAppRequestLastTimestamp: at(20),
-				CouponByTpAppRequestCount: i(2), CouponByTpAppRequestLastTimestamp: at(21),
-				CouponDownloadCount: i(3), CouponDownloadLastTimestamp: at(22),
-				CouponByEmailRequestCount: i(4), CouponByEmailRequestLastTimestamp: at(23),
-				PostOffice: s("227208750"), PostOfficeStreetAddress: s("Musterstr. 1"),
-				PostOfficeCity: s("12345 Musterstadt"), CheckoutNote: s("85014869 3013"),
+				CouponByPiAppRequestCount: new(int32(1)), CouponByPiAppRequestLastTimestamp: at(20),
+				CouponByTpAppRequestCount: new(int32(2)), CouponByTpAppRequestLastTimestamp: at(21),
+				CouponDownloadCount: new(int32(3)), CouponDownloadLastTimestamp: at(22),
+				CouponByEmailRequestCount: new(int32(4)), CouponByEmailRequestLastTimestamp: at(23),
+				PostOffice: new("227208750"), PostOfficeStreetAddress: new("Musterstr. 1"),
+				PostOfficeCity: new("12345 Musterstadt"), CheckoutNote: new("85014869 3013"),
 				IDCardReaderCheck: &connector.EventIDCardReaderCheck{
 					CheckedCategories: []connector.EventIDCardReaderCheckCategory{{
-						Name: s("optical"), Status: s("failed"),
+						Name: new("optical"), Status: new("failed"),
 						FailedChecksOfIDCardReader: []connector.EventFailedCheckOfIDCardReader{{
-							CheckName: s("hologram"), SubCheckName: s("present"),
+							CheckName: new("hologram"), SubCheckName: new("present"),
 							AdditionalInformation: []connector.KeyValue{{Key: "confidence", Value: "0.42"}},
 						}},
 					}},
 				},
 			},
-			AdditionalDataEid: &connector.EventAdditionalDataEid{DKK: s("BB30E18C3428F73891DCF8D5C9FB9223D0F8AB8159127D6CD43C4420CEB175CA")},
+			AdditionalDataEid: &connector.EventAdditionalDataEid{DKK: new("BB30E18C3428F73891DCF8D5C9FB9223D0F8AB8159127D6CD43C4420CEB175CA")},
 			AdditionalDataVideo: &connector.EventAdditionalDataVideo{
-				IdentificationServiceCenter:      s("1 DP CSC GmbH, Location Flensburg"),
-				IdentificationServiceCenterVideo: s("Flensburg"),
-				IdentificationAgentAlias:         s("agent-7"),
+				IdentificationServiceCenter:      new("1 DP CSC GmbH, Location Flensburg"),
+				IdentificationServiceCenterVideo: new("Flensburg"),
+				IdentificationAgentAlias:         new("agent-7"),
 				IdentReviews:                     []string{`{"reviewer":"QA","result":"ok"}`},
 				VideoRecordingAccepted:           at(30),
-				VideoRecordingDeliveryShaft:      b(true),
-				TanChannel:                       s("sms"),
+				VideoRecordingDeliveryShaft:      new(true),
+				TanChannel:                       new("sms"),
 			},
 		},
-		AccountingData: &connector.EventAccountingData{AccountingNumber: s("11235813523701"), AccountingProduct: s("Postident Video")},
+		AccountingData: &connector.EventAccountingData{AccountingNumber: new("11235813523701"), AccountingProduct: new("Postident Video")},
 		StatusType:     "final",
 		ObservedAt:     *at(101),
 		Origin:         string(connector.OriginWebhook),
-		UnmappedJSON:   s(`{"/newTopLevel":{"a":1},"/primaryIdent/additionalDataBasic/newNested":"x"}`),
+		UnmappedJSON:   new(`{"/newTopLevel":{"a":1},"/primaryIdent/additionalDataBasic/newNested":"x"}`),
 	}
 }
 
@@ -226,13 +221,13 @@ func CaseResult() *connector.CaseResultEvent {
 func Notification() *connector.Notification {
 	return &connector.Notification{
 		CaseID:      "YR9W91GEZK24",
-		ReferenceID: s("REF-1"),
+		ReferenceID: new("REF-1"),
 		Origin:      string(connector.OriginReconcile),
 		ReceivedAt:  *at(5),
 		Snapshot: &connector.StatusSnapshot{
 			CaseStatus: connector.CaseInProgress, Archived: true,
-			Method: s("basic"), Status: s("incomplete"),
-			SubStatusCode: i(53), SubStatusReasonCode: i(591), Modified: at(4), Created: at(1),
+			Method: new("basic"), Status: new("incomplete"),
+			SubStatusCode: new(int32(53)), SubStatusReasonCode: new(int32(591)), Modified: at(4), Created: at(1),
 		},
 	}
 }
@@ -241,11 +236,11 @@ func Notification() *connector.Notification {
 func CaseState() *connector.CaseState {
 	return &connector.CaseState{
 		CaseID: "YR9W91GEZK24", CaseStatus: connector.CaseClosed,
-		Method: s("video"), Status: s("success"),
-		SubStatusCode: i(1), SubStatusReasonCode: i(2),
+		Method: new("video"), Status: new("success"),
+		SubStatusCode: new(int32(1)), SubStatusReasonCode: new(int32(2)),
 		IdentModified: at(90), StatusType: "final",
 		LastStatusEventID: "1b4e28ba-2fa1-5ed2-883f-0016d3cca427",
-		ResultEventID:     s("9c5b94b1-35ad-59f1-a1a6-2b6d3e4f7a10"),
+		ResultEventID:     new("9c5b94b1-35ad-59f1-a1a6-2b6d3e4f7a10"),
 		UpdatedAt:         *at(102),
 		ForgottenAt:       at(103),
 	}
@@ -257,9 +252,9 @@ func DeadLetter() *connector.DeadLetter {
 	return &connector.DeadLetter{
 		CaseID: "YR9W91GEZK24", ErrorClass: connector.ClassUnreadable,
 		Message:    "scr: get case (GET /cases/{caseId} caseId=YR9W91GEZK24): malformed response: invalid JSON at byte offset 10 of 10",
-		HTTPStatus: &st, Endpoint: s("GET /cases/{caseId}"), Attempts: 3,
+		HTTPStatus: &st, Endpoint: new("GET /cases/{caseId}"), Attempts: 3,
 		FirstFailureAt: *at(100), LastFailureAt: *at(101), ConnectorVersion: "1.2.3",
-		CaseModified: at(90), EncryptedAnswer: s("eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.a.b.c.d"),
+		CaseModified: at(90), EncryptedAnswer: new("eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.a.b.c.d"),
 	}
 }
 
