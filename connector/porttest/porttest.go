@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -144,7 +145,8 @@ func testOrderPerKey(t *testing.T, b Backend) {
 }
 
 // testRoundTrip: key, value, headers (order and repeats kept), time (to the
-// millisecond), a tombstone's nil value and a missing key arrive as sent.
+// millisecond), a tombstone's nil value and a missing key arrive as sent,
+// even when the caller overwrites its buffers after Publish returned.
 func testRoundTrip(t *testing.T, b Backend) {
 	ctx := ctxFor(t)
 	topic := b.Topic(t, "roundtrip")
@@ -158,7 +160,14 @@ func testRoundTrip(t *testing.T, b Backend) {
 	}
 	tomb := connector.Message{Topic: topic, Key: []byte("YR9W91GEZK24"), Time: at}
 	keyless := connector.Message{Topic: topic, Value: []byte(`{"caseId":"YR9W91GEZK24"}`), Time: at}
+	value := full.Value
+	full.Value = slices.Clone(value)
 	publish(t, ctx, b, full, tomb, keyless)
+	// Once Publish returned, the caller may reuse its buffers.
+	for i := range full.Value {
+		full.Value[i] = 'x'
+	}
+	full.Value = value
 
 	sub, closeSub := b.Subscribe(t, "roundtrip", topic)
 	defer closeSub()
