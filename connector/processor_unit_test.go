@@ -371,4 +371,3 @@ func records(pub *memory.Publisher) []string {
 	slices.Sort(out)
 	return out
 }
-
