@@ -360,14 +360,3 @@ func TestProcessorUnitCoalescing(t *testing.T) {
 		})
 	}
 }
-
-// records is what pub holds as sorted topic/key/value lines, without
-// headers (they carry trace ids).
-func records(pub *memory.Publisher) []string {
-	var out []string
-	for _, m := range pub.All() {
-		out = append(out, m.Topic+"/"+string(m.Key)+"/"+string(m.Value))
-	}
-	slices.Sort(out)
-	return out
-}
