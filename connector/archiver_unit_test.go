@@ -51,6 +51,20 @@ func runArchiver(t *testing.T, e *unitEnv, a *connector.Archiver, sub *memory.Su
 	}
 }
 
+// checkArchives fails unless the archive calls were want and every id of
+// archived was archived.
+func checkArchives(t *testing.T, src *memory.Source, want [][]string, archived []string) {
+	t.Helper()
+	if got := src.Archives(); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("archive calls %v, want %v", got, want)
+	}
+	for _, id := range archived {
+		if !src.Archived(id) {
+			t.Errorf("case %s not archived", id)
+		}
+	}
+}
+
 // TestArchiverUnitBatches: queued result records are archived in batches
 // of BatchSize, and committed once POSTIDENT confirmed them.
 func TestArchiverUnitBatches(t *testing.T) {
@@ -59,15 +73,7 @@ func TestArchiverUnitBatches(t *testing.T) {
 	ids := e.closedCases(src, "ARCH", 7)
 	sub := memory.NewSubscriber(resultRecords(e.topics.Result, ids...)...)
 	runArchiver(t, e, newArchiver(t, 3, src), sub, e.topics.Result, 7)
-	want := [][]string{ids[0:3], ids[3:6], ids[6:7]}
-	if got := src.Archives(); !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("archive calls %v, want %v", got, want)
-	}
-	for _, id := range ids {
-		if !src.Archived(id) {
-			t.Errorf("case %s not archived", id)
-		}
-	}
+	checkArchives(t, src, [][]string{ids[0:3], ids[3:6], ids[6:7]}, ids)
 }
 
 // TestArchiverUnitIDs: ids come from the key, or from the JSON value of a
@@ -84,9 +90,7 @@ func TestArchiverUnitIDs(t *testing.T) {
 	}
 	sub := memory.NewSubscriber(msgs...)
 	runArchiver(t, e, newArchiver(t, 10, src), sub, "acks", 4)
-	if got, want := src.Archives(), [][]string{{ids[0], ids[2]}}; !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("archive calls %v, want %v", got, want)
-	}
+	checkArchives(t, src, [][]string{{ids[0], ids[2]}}, []string{ids[0], ids[2]})
 }
 
 // TestArchiverUnitSplitsOn400: a batch POSTIDENT rejects with 400 is split
@@ -113,14 +117,7 @@ func TestArchiverUnitSplitsOn400(t *testing.T) {
 		all[2:3], // 400: the bad id alone, given up
 		all[3:],  // ok
 	}
-	if got := src.Archives(); !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("archive calls %v, want %v", got, want)
-	}
-	for _, id := range ids {
-		if !src.Archived(id) {
-			t.Errorf("case %s not archived next to a rejected id", id)
-		}
-	}
+	checkArchives(t, src, want, ids) // every id but the rejected one
 }
 
 // TestArchiverUnitStopsOn401: refused credentials stop the archiver with an
@@ -153,12 +150,5 @@ func TestArchiverUnitRetriesTransient(t *testing.T) {
 	ids := e.closedCases(src, "AGAIN", 2)
 	sub := memory.NewSubscriber(resultRecords(e.topics.Result, ids...)...)
 	runArchiver(t, e, newArchiver(t, 10, src), sub, e.topics.Result, 2)
-	if got, want := src.Archives(), [][]string{ids, ids, ids}; !slices.EqualFunc(got, want, slices.Equal) {
-		t.Errorf("archive calls %v, want %v", got, want)
-	}
-	for _, id := range ids {
-		if !src.Archived(id) {
-			t.Errorf("case %s not archived", id)
-		}
-	}
+	checkArchives(t, src, [][]string{ids, ids, ids}, ids)
 }

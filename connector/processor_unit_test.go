@@ -34,6 +34,30 @@ func checkEmitted(t *testing.T, e *unitEnv, pub *memory.Publisher, ids []string)
 	}
 }
 
+// runUntilCommitted runs p on sub until the first n notifications are
+// committed, then stops it.
+func (e *unitEnv) runUntilCommitted(p *connector.Processor, sub *memory.Subscriber, n int64) {
+	e.t.Helper()
+	stop := e.run(p, sub)
+	if err := sub.WaitCommitted(e.ctx, e.topics.Notifications, 0, n); err != nil {
+		e.t.Fatalf("%v (Run: %v)", err, stop())
+	}
+	if err := stop(); err != nil {
+		e.t.Fatalf("Run: %v", err)
+	}
+}
+
+// checkOneResult fails unless every case has exactly one result record.
+func checkOneResult(t *testing.T, e *unitEnv, pub *memory.Publisher, ids []string, after string) {
+	t.Helper()
+	result := pub.Keys(e.topics.Result)
+	for _, id := range ids {
+		if result[id] != 1 {
+			t.Errorf("case %s: %d results after %s, want 1", id, result[id], after)
+		}
+	}
+}
+
 // TestProcessorUnitRunCommitsAfterPublish: Run handles a batch of closed
 // cases, publishes status, result and state for each, and commits the
 // notifications.
@@ -43,13 +67,7 @@ func TestProcessorUnitRunCommitsAfterPublish(t *testing.T) {
 	ids := e.closedCases(src, "RUN", 3)
 	sub := memory.NewSubscriber(e.webhooks(ids...)...)
 	pub := &memory.Publisher{}
-	stop := e.run(e.processor(connector.ProcessorConfig{}, src, pub), sub)
-	if err := sub.WaitCommitted(e.ctx, e.topics.Notifications, 0, 3); err != nil {
-		t.Fatal(err)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	e.runUntilCommitted(e.processor(connector.ProcessorConfig{}, src, pub), sub, 3)
 	checkEmitted(t, e, pub, ids)
 }
 
@@ -62,13 +80,7 @@ func TestProcessorUnitRetriesFailedPublish(t *testing.T) {
 	ids := e.closedCases(src, "RETRY", 3)
 	sub := memory.NewSubscriber(e.webhooks(ids...)...)
 	pub := &memory.Publisher{Fault: memory.FailFirst(2, nil)}
-	stop := e.run(e.processor(connector.ProcessorConfig{}, src, pub), sub)
-	if err := sub.WaitCommitted(e.ctx, e.topics.Notifications, 0, 3); err != nil {
-		t.Fatal(err)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	e.runUntilCommitted(e.processor(connector.ProcessorConfig{}, src, pub), sub, 3)
 	if c := pub.Calls(); c < 4 {
 		t.Errorf("%d Publish calls, want 2 failed and 2 acknowledged (events, then state)", c)
 	}
@@ -107,19 +119,8 @@ func TestProcessorUnitTornWriteNotCommitted(t *testing.T) {
 	ids := e.closedCases(src, "TORN", 4)
 	sub := memory.NewSubscriber(e.webhooks(ids...)...)
 	pub := &memory.Publisher{Fault: memory.TearCall(1, func(m connector.Message) bool { return m.Topic == e.topics.Status }, nil)}
-	stop := e.run(e.processor(connector.ProcessorConfig{}, src, pub), sub)
-	if err := sub.WaitCommitted(e.ctx, e.topics.Notifications, 0, 4); err != nil {
-		t.Fatal(err)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	result := pub.Keys(e.topics.Result)
-	for _, id := range ids {
-		if result[id] != 1 {
-			t.Errorf("case %s: %d results after a torn write, want 1", id, result[id])
-		}
-	}
+	e.runUntilCommitted(e.processor(connector.ProcessorConfig{}, src, pub), sub, 4)
+	checkOneResult(t, e, pub, ids, "a torn write")
 }
 
 // TestProcessorUnitTornWriteRestart: a crash that lets a batch's state
@@ -142,20 +143,10 @@ func TestProcessorUnitTornWriteRestart(t *testing.T) {
 		}
 		state.Apply(string(m.Key), &st)
 	}
-	restarted, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: unitClient, Topics: e.topics, Logger: quiet,
-		Now: func() time.Time { return e.now }}, src, pub, e.codec, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := restarted.HandleBatch(e.ctx, e.webhooks(ids...)); err != nil {
+	if err := e.processorOver(connector.ProcessorConfig{}, src, pub, state).HandleBatch(e.ctx, e.webhooks(ids...)); err != nil {
 		t.Fatalf("HandleBatch after the restart: %v", err)
 	}
-	result := pub.Keys(e.topics.Result)
-	for _, id := range ids {
-		if result[id] != 1 {
-			t.Errorf("case %s: %d results after a torn write and a restart, want 1", id, result[id])
-		}
-	}
+	checkOneResult(t, e, pub, ids, "a torn write and a restart")
 }
 
 // TestProcessorUnitRetriesTransientCase: a case that fails for a transient

@@ -108,8 +108,14 @@ func (e *unitEnv) webhooks(ids ...string) []connector.Message {
 }
 
 // processor returns a processor with cfg completed by the env's client,
-// topics and clock, over a fresh state.
+// topics, clock and a quiet logger, over a fresh state.
 func (e *unitEnv) processor(cfg connector.ProcessorConfig, src connector.Source, pub connector.Publisher) *connector.Processor {
+	e.t.Helper()
+	return e.processorOver(cfg, src, pub, connector.NewState())
+}
+
+// processorOver is processor over a given state.
+func (e *unitEnv) processorOver(cfg connector.ProcessorConfig, src connector.Source, pub connector.Publisher, state *connector.State) *connector.Processor {
 	e.t.Helper()
 	cfg.ClientID, cfg.Topics = unitClient, e.topics
 	if cfg.Now == nil {
@@ -118,7 +124,7 @@ func (e *unitEnv) processor(cfg connector.ProcessorConfig, src connector.Source,
 	if cfg.Logger == nil {
 		cfg.Logger = quiet
 	}
-	p, err := connector.NewProcessor(cfg, src, pub, e.codec, connector.NewState())
+	p, err := connector.NewProcessor(cfg, src, pub, e.codec, state)
 	if err != nil {
 		e.t.Fatal(err)
 	}
