@@ -1,7 +1,8 @@
 // Package porttest is the contract of connector.Publisher and
 // connector.Subscriber: one suite, Run, that every implementation passes,
 // the in-memory one (internal/memory) and the Kafka adapter
-// (internal/kafka, on kfake or a real broker). It checks only what the
+// (internal/kafka's Writer with its Reader and with its GroupSubscriber, on
+// kfake or a real broker). It checks only what the
 // roles rely on and the real adapter really does: Publish acknowledged
 // before it returns, order per key, tombstones, headers, keys and times
 // round trip, safe concurrent Publish, commit semantics (a new member of
