@@ -58,16 +58,20 @@ func checkOneResult(t *testing.T, e *unitEnv, pub *memory.Publisher, ids []strin
 	}
 }
 
-// TestProcessorUnitRunCommitsAfterPublish: Run handles a batch of closed
+// TestProcessorUnitRunCommitsAfterPublish: Run handles batches of closed
 // cases, publishes status, result and state for each, and commits the
-// notifications.
+// notifications batch after batch, in order (a commit replaces the stored
+// offset, so a late commit of an earlier batch would leave it short).
 func TestProcessorUnitRunCommitsAfterPublish(t *testing.T) {
 	e := newUnitEnv(t)
 	src := &memory.Source{}
-	ids := e.closedCases(src, "RUN", 3)
+	ids := e.closedCases(src, "RUN", 5)
 	sub := memory.NewSubscriber(e.webhooks(ids...)...)
 	pub := &memory.Publisher{}
-	e.runUntilCommitted(e.processor(connector.ProcessorConfig{}, src, pub), sub, 3)
+	e.runUntilCommitted(e.processor(connector.ProcessorConfig{BatchSize: 2}, src, pub), sub, 5)
+	if n := sub.Commits(); n != 3 {
+		t.Errorf("%d commits, want 3 (batches of 2, 2 and 1)", n)
+	}
 	checkEmitted(t, e, pub, ids)
 }
 
