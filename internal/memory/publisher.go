@@ -76,8 +76,8 @@ type Publisher struct {
 	// before the first Publish.
 	Fault Fault
 	// Discard acknowledges records without keeping them (Count still
-	// counts them): for benchmarks, whose loops would otherwise keep every
-	// record of every iteration.
+	// counts them; Records, All and subscribers see none): for benchmarks,
+	// whose loops would otherwise keep every record of every iteration.
 	Discard bool
 
 	mu     sync.Mutex

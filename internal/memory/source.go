@@ -109,6 +109,9 @@ func (s *Source) Fetch(ctx context.Context, caseID string, _ connector.FetchOpti
 		if a.Err != nil {
 			return nil, a.Err
 		}
+		if a.Case == nil {
+			return nil, fmt.Errorf("memory: the script of case %s has an answer with neither case nor error", caseID)
+		}
 		cp := *a.Case
 		return &cp, nil
 	}
