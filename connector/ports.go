@@ -50,19 +50,10 @@ type Publisher interface {
 	Publish(ctx context.Context, msgs ...Message) error
 }
 
-// ErrCodecUnavailable is wrapped by a Codec's error when a record could not
-// be encoded or decoded because a dependency (the schema registry) is
-// unreachable or failing: the same bytes will work later, so the record
-// must be retried, never skipped.
-var ErrCodecUnavailable = errors.New("codec dependency unavailable")
-
-// Codec turns events into record values and back. Encode chooses the schema
-// from the Go type of v (CaseStatusChanged, CaseResultEvent, Notification,
-// CaseState) and frames the bytes for the topic (schema registry or Avro
-// single-object encoding).
-type Codec interface {
-	Encode(ctx context.Context, topic string, v any) ([]byte, error)
-	Decode(ctx context.Context, data []byte, v any) error
+// Subscriber is a consumer-group reader: fetch, handle, commit.
+type Subscriber interface {
+	Fetch(ctx context.Context) (Message, error)
+	Commit(ctx context.Context, msgs ...Message) error
 }
 
 // Ownership is implemented by a Subscriber that knows which cases it
@@ -96,10 +87,59 @@ func DefaultTopics() Topics {
 	}
 }
 
-// Subscriber is a consumer-group reader: fetch, handle, commit.
-type Subscriber interface {
-	Fetch(ctx context.Context) (Message, error)
-	Commit(ctx context.Context, msgs ...Message) error
+// ErrCodecUnavailable is wrapped by a Codec's error when a record could not
+// be encoded or decoded because a dependency (the schema registry) is
+// unreachable or failing: the same bytes will work later, so the record
+// must be retried, never skipped.
+var ErrCodecUnavailable = errors.New("codec dependency unavailable")
+
+// Codec turns events into record values and back. Encode chooses the schema
+// from the Go type of v (CaseStatusChanged, CaseResultEvent, Notification,
+// CaseState) and frames the bytes for the topic (schema registry or Avro
+// single-object encoding).
+type Codec interface {
+	Encode(ctx context.Context, topic string, v any) ([]byte, error)
+	Decode(ctx context.Context, data []byte, v any) error
+}
+
+// Source is the part of the SCR-Ident API the pipeline uses.
+type Source interface {
+	// Fetch reads one case with its primary identification.
+	Fetch(ctx context.Context, caseID string, o FetchOptions) (*CaseResult, error)
+	// List reads one page of cases; partial reports X-PARTIAL-DELIVERY.
+	List(ctx context.Context, q ListQuery) (cases []CaseResult, partial bool, err error)
+	// Archive marks closed cases archived and returns their statuses.
+	Archive(ctx context.Context, caseIDs []string) ([]CaseStatus, error)
+}
+
+// ListQuery selects cases of the list endpoints (guide 7.5). Zero times are
+// left out of the request.
+type ListQuery struct {
+	New, InProgress, Closed, Archived bool
+	CreatedFrom, CreatedUntil         time.Time
+	ClosedFrom, ClosedUntil           time.Time
+	// StatusOnly asks the status list (no personal data, guide 7.5.2).
+	StatusOnly bool
+	// MaxResults caps the answer (status lists only); 0 leaves it out.
+	MaxResults int
+}
+
+// FetchOptions chooses what Fetch reads.
+type FetchOptions struct {
+	// StatusOnly reads the status endpoint (no personal data; the only one
+	// partner accounts may use).
+	StatusOnly bool
+	// IncludeBinaryData and IncludeResultPDF ask for the images and the
+	// result PDF as base64 documentData (guide 7.4.1).
+	IncludeBinaryData, IncludeResultPDF bool
+}
+
+// DecodeStored decodes a stored answer (the EncryptedAnswer of a
+// dead-letter record) for caseID with this build's decoder and key. A Source
+// that can do so implements it; `dead-letter retry` uses it when POSTIDENT
+// no longer has the case.
+type StoredDecoder interface {
+	DecodeStored(caseID string, answer []byte) (*CaseResult, error)
 }
 
 // ErrCaseGone is returned (wrapped) by a Source when POSTIDENT does not know
@@ -110,6 +150,9 @@ var ErrCaseGone = errors.New("case not found at POSTIDENT")
 // ErrUnauthorized is returned (wrapped) by a Source when POSTIDENT refuses
 // the credentials or client id. Retrying cannot help; an operator must act.
 var ErrUnauthorized = errors.New("POSTIDENT refused the credentials")
+
+// ErrBadRequest is returned (wrapped) by a Source when POSTIDENT answers 400.
+var ErrBadRequest = errors.New("POSTIDENT rejected the request")
 
 // ErrMisconfigured is returned (wrapped) by a Source when POSTIDENT's answer
 // cannot be read with this configuration: it does not decrypt with the
@@ -132,6 +175,10 @@ var ErrCaseUnreadable = errors.New("POSTIDENT answer for this case is unreadable
 // the key or data password is wrong, which needs an operator (see
 // Processor).
 var ErrUndecryptable = errors.New("POSTIDENT answer for this case does not decrypt")
+
+// ErrNeedsOperator marks the error with which the processor stops pulling:
+// retrying cannot help until the configuration is fixed.
+var ErrNeedsOperator = errors.New("processor stopped for an operator")
 
 // IsFatal reports whether err needs an operator: wrong credentials, a
 // request POSTIDENT rejects as malformed (such as a wrong x-scr-keyhash from
@@ -162,50 +209,3 @@ type CaseError struct {
 
 func (e *CaseError) Error() string { return e.Err.Error() }
 func (e *CaseError) Unwrap() error { return e.Err }
-
-// DecodeStored decodes a stored answer (the EncryptedAnswer of a
-// dead-letter record) for caseID with this build's decoder and key. A Source
-// that can do so implements it; `dead-letter retry` uses it when POSTIDENT
-// no longer has the case.
-type StoredDecoder interface {
-	DecodeStored(caseID string, answer []byte) (*CaseResult, error)
-}
-
-// ListQuery selects cases of the list endpoints (guide 7.5). Zero times are
-// left out of the request.
-type ListQuery struct {
-	New, InProgress, Closed, Archived bool
-	CreatedFrom, CreatedUntil         time.Time
-	ClosedFrom, ClosedUntil           time.Time
-	// StatusOnly asks the status list (no personal data, guide 7.5.2).
-	StatusOnly bool
-	// MaxResults caps the answer (status lists only); 0 leaves it out.
-	MaxResults int
-}
-
-// FetchOptions chooses what Fetch reads.
-type FetchOptions struct {
-	// StatusOnly reads the status endpoint (no personal data; the only one
-	// partner accounts may use).
-	StatusOnly bool
-	// IncludeBinaryData and IncludeResultPDF ask for the images and the
-	// result PDF as base64 documentData (guide 7.4.1).
-	IncludeBinaryData, IncludeResultPDF bool
-}
-
-// Source is the part of the SCR-Ident API the pipeline uses.
-type Source interface {
-	// Fetch reads one case with its primary identification.
-	Fetch(ctx context.Context, caseID string, o FetchOptions) (*CaseResult, error)
-	// List reads one page of cases; partial reports X-PARTIAL-DELIVERY.
-	List(ctx context.Context, q ListQuery) (cases []CaseResult, partial bool, err error)
-	// Archive marks closed cases archived and returns their statuses.
-	Archive(ctx context.Context, caseIDs []string) ([]CaseStatus, error)
-}
-
-// ErrBadRequest is returned (wrapped) by a Source when POSTIDENT answers 400.
-var ErrBadRequest = errors.New("POSTIDENT rejected the request")
-
-// ErrNeedsOperator marks the error with which the processor stops pulling:
-// retrying cannot help until the configuration is fixed.
-var ErrNeedsOperator = errors.New("processor stopped for an operator")
