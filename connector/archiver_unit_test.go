@@ -103,7 +103,7 @@ func TestArchiverUnitSplitsOn400(t *testing.T) {
 	const bad = "REJECTED0001"
 	src.ArchiveFault = func(_ int, batch []string) error {
 		if slices.Contains(batch, bad) {
-			return memory.BadRequest
+			return memory.ErrBadRequest
 		}
 		return nil
 	}
@@ -124,7 +124,7 @@ func TestArchiverUnitSplitsOn400(t *testing.T) {
 // error naming them, and nothing is committed.
 func TestArchiverUnitStopsOn401(t *testing.T) {
 	e := newUnitEnv(t)
-	src := &memory.Source{ArchiveFault: func(int, []string) error { return memory.Unauthorized }}
+	src := &memory.Source{ArchiveFault: func(int, []string) error { return memory.ErrUnauthorized }}
 	ids := e.closedCases(src, "DENIED", 2)
 	sub := memory.NewSubscriber(resultRecords(e.topics.Result, ids...)...)
 	err := newArchiver(t, 10, src).Run(e.ctx, sub)
@@ -143,7 +143,7 @@ func TestArchiverUnitRetriesTransient(t *testing.T) {
 	e := newUnitEnv(t)
 	src := &memory.Source{ArchiveFault: func(call int, _ []string) error {
 		if call <= 2 {
-			return memory.Transient
+			return memory.ErrTransient
 		}
 		return nil
 	}}

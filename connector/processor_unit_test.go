@@ -161,7 +161,7 @@ func TestProcessorUnitRetriesTransientCase(t *testing.T) {
 	src := &memory.Source{}
 	ids := e.closedCases(src, "TRANS", 3)
 	flaky := e.newCase("TRANSFLAKY01", connector.CaseClosed, e.now.Add(-time.Hour), e.now)
-	src.Script(flaky.CaseID, memory.Answer{Err: memory.Transient}, memory.Answer{Err: memory.Transient}, memory.Answer{Case: flaky})
+	src.Script(flaky.CaseID, memory.Answer{Err: memory.ErrTransient}, memory.Answer{Err: memory.ErrTransient}, memory.Answer{Case: flaky})
 	pub := &memory.Publisher{}
 	p := e.processor(connector.ProcessorConfig{}, src, pub)
 	if err := p.HandleBatch(e.ctx, e.webhooks(append(ids, flaky.CaseID)...)); err != nil {
@@ -192,8 +192,8 @@ func TestProcessorUnitStopsForOperator(t *testing.T) {
 		n    int
 		want string
 	}{
-		{"credentials refused", memory.Unauthorized, 1, "credentials"},
-		{"several cases undecryptable", memory.Undecryptable, connector.OperatorThreshold, "decrypt"},
+		{"credentials refused", memory.ErrUnauthorized, 1, "credentials"},
+		{"several cases undecryptable", memory.ErrUndecryptable, connector.OperatorThreshold, "decrypt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newUnitEnv(t)
@@ -238,8 +238,8 @@ func TestProcessorUnitParksBadAnswers(t *testing.T) {
 	e := newUnitEnv(t)
 	src := &memory.Source{}
 	ids := e.closedCases(src, "GOOD", 3)
-	src.Script("BADJSON00001", memory.Answer{Err: memory.Unreadable})
-	src.Script("BADKEY000001", memory.Answer{Err: memory.Undecryptable})
+	src.Script("BADJSON00001", memory.Answer{Err: memory.ErrUnreadable})
+	src.Script("BADKEY000001", memory.Answer{Err: memory.ErrUndecryptable})
 	pub := &memory.Publisher{}
 	p := e.processor(connector.ProcessorConfig{}, src, pub)
 	if err := p.HandleBatch(e.ctx, e.webhooks(append(ids, "BADJSON00001", "BADKEY000001")...)); err != nil {

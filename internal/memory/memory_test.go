@@ -132,13 +132,13 @@ func TestSubscriberList(t *testing.T) {
 }
 
 // TestSourceScript: scripted answers come in order and the last repeats;
-// put cases answer otherwise; unknown ones are Gone.
+// put cases answer otherwise; unknown ones are ErrGone.
 func TestSourceScript(t *testing.T) {
 	ctx := testContext(t)
 	src := &memory.Source{}
 	c := &connector.CaseResult{CaseID: "C1", CaseStatus: connector.CaseStatus{Status: connector.CaseClosed}}
 	src.Put(&connector.CaseResult{CaseID: "P1"})
-	src.Script("C1", memory.Answer{Err: memory.Transient}, memory.Answer{Case: c})
+	src.Script("C1", memory.Answer{Err: memory.ErrTransient}, memory.Answer{Case: c})
 	for i, wantErr := range []bool{true, false, false} {
 		got, err := src.Fetch(ctx, "C1", connector.FetchOptions{})
 		if (err != nil) != wantErr || (err == nil && got.CaseID != "C1") {
@@ -158,18 +158,18 @@ func TestSourceScript(t *testing.T) {
 		err      error
 		sentinel error
 	}{
-		{memory.Gone, connector.ErrCaseGone},
-		{memory.Unreadable, connector.ErrCaseUnreadable},
-		{memory.Undecryptable, connector.ErrUndecryptable},
-		{memory.Unauthorized, connector.ErrUnauthorized},
-		{memory.BadRequest, connector.ErrBadRequest},
+		{memory.ErrGone, connector.ErrCaseGone},
+		{memory.ErrUnreadable, connector.ErrCaseUnreadable},
+		{memory.ErrUndecryptable, connector.ErrUndecryptable},
+		{memory.ErrUnauthorized, connector.ErrUnauthorized},
+		{memory.ErrBadRequest, connector.ErrBadRequest},
 	} {
 		if !errors.Is(tc.err, tc.sentinel) {
 			t.Errorf("%v does not wrap %v", tc.err, tc.sentinel)
 		}
 	}
-	if connector.IsFatal(memory.Transient) || !connector.IsFatal(memory.Unauthorized) {
-		t.Error("Transient must not be fatal, Unauthorized must")
+	if connector.IsFatal(memory.ErrTransient) || !connector.IsFatal(memory.ErrUnauthorized) {
+		t.Error("ErrTransient must not be fatal, ErrUnauthorized must")
 	}
 }
 

@@ -22,27 +22,27 @@ type Answer struct {
 // scr client returns the same sentinels, in a *connector.CaseError for the
 // per-case ones).
 var (
-	// Transient is a 503: retrying helps.
-	Transient = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 503,
+	// ErrTransient is a 503: retrying helps.
+	ErrTransient = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 503,
 		Err: fmt.Errorf("memory: injected 503 Service Unavailable")}
-	// Gone is a 404: POSTIDENT does not know the case.
-	Gone = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 404,
+	// ErrGone is a 404: POSTIDENT does not know the case.
+	ErrGone = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 404,
 		Err: fmt.Errorf("%w: memory: injected 404", connector.ErrCaseGone)}
-	// Unreadable is an answer that arrived but does not decode.
-	Unreadable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 200, EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
+	// ErrUnreadable is an answer that arrived but does not decode.
+	ErrUnreadable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 200, EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
 		Err: fmt.Errorf("%w: memory: injected malformed JSON", connector.ErrCaseUnreadable)}
-	// Undecryptable is an answer that does not decrypt with the key.
-	Undecryptable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 200, EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
+	// ErrUndecryptable is an answer that does not decrypt with the key.
+	ErrUndecryptable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 200, EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
 		Err: fmt.Errorf("%w: memory: injected decryption failure", connector.ErrUndecryptable)}
-	// Unauthorized is a 401: the credentials are refused.
-	Unauthorized = fmt.Errorf("%w: memory: injected 401", connector.ErrUnauthorized)
-	// BadRequest is a 400.
-	BadRequest = fmt.Errorf("%w: memory: injected 400", connector.ErrBadRequest)
+	// ErrUnauthorized is a 401: the credentials are refused.
+	ErrUnauthorized = fmt.Errorf("%w: memory: injected 401", connector.ErrUnauthorized)
+	// ErrBadRequest is a 400.
+	ErrBadRequest = fmt.Errorf("%w: memory: injected 400", connector.ErrBadRequest)
 )
 
 // Source is an in-memory connector.Source. Fetch answers from the cases Put
 // into it, or from a Script of answers per caseId; an unknown caseId is
-// Gone. List lists the put cases; Archive marks closed ones archived. The
+// ErrGone. List lists the put cases; Archive marks closed ones archived. The
 // zero value is an empty source.
 type Source struct {
 	// PageSize, when positive, caps a List answer: more matching cases
@@ -89,7 +89,7 @@ func (s *Source) Script(caseID string, answers ...Answer) {
 }
 
 // Fetch answers the next scripted answer of caseID, else the put case,
-// else Gone. Options are ignored: a case answers the same with or without
+// else ErrGone. Options are ignored: a case answers the same with or without
 // binaries.
 func (s *Source) Fetch(ctx context.Context, caseID string, _ connector.FetchOptions) (*connector.CaseResult, error) {
 	if err := ctx.Err(); err != nil {
@@ -119,7 +119,7 @@ func (s *Source) Fetch(ctx context.Context, caseID string, _ connector.FetchOpti
 		cp := *c
 		return &cp, nil
 	}
-	return nil, Gone
+	return nil, ErrGone
 }
 
 // List returns the put cases that q selects, sorted by creation: by status
