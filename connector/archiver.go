@@ -201,6 +201,3 @@ func (a *Archiver) ArchiveIDs(ctx context.Context, ids []string) error {
 	a.batches.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", "ok")))
 	return nil
 }
-
-// ErrBadRequest is returned (wrapped) by a Source when POSTIDENT answers 400.
-var ErrBadRequest = errors.New("POSTIDENT rejected the request")

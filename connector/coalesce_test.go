@@ -15,6 +15,7 @@ import (
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/memory"
 	"github.com/postident-connector/postident-connector/internal/scr"
 	"github.com/postident-connector/postident-connector/internal/sim"
 )
@@ -177,52 +178,25 @@ func (e *coEnv) webhooks(ids []string, at []time.Time) []connector.Message {
 	return msgs
 }
 
-// memPub keeps what the processor publishes.
-type memPub struct {
-	mu   sync.Mutex
-	msgs []connector.Message
-}
-
-func (p *memPub) Publish(_ context.Context, msgs ...connector.Message) error {
-	p.mu.Lock()
-	p.msgs = append(p.msgs, msgs...)
-	p.mu.Unlock()
-	return nil
-}
-
-// records is what was published, topic/key/value sorted, without headers
+// records is what pub holds, topic/key/value sorted, without headers
 // (they carry trace ids).
-func (p *memPub) records() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]string, len(p.msgs))
-	for i, m := range p.msgs {
+func records(pub *memory.Publisher) []string {
+	msgs := pub.All()
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
 		out[i] = fmt.Sprintf("%s/%s/%x", m.Topic, m.Key, m.Value)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// results counts the CaseResult records per case.
-func (p *memPub) results(topic string) map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := map[string]int{}
-	for _, m := range p.msgs {
-		if m.Topic == topic {
-			n[string(m.Key)]++
-		}
-	}
-	return n
-}
-
 // run handles the batches with a fresh processor and state and returns
 // what it published and the requests it made.
-func (e *coEnv) run(cfg connector.ProcessorConfig, now time.Time, batches ...[]connector.Message) (pub *memPub, get, dataList, statusList int) {
+func (e *coEnv) run(cfg connector.ProcessorConfig, now time.Time, batches ...[]connector.Message) (pub *memory.Publisher, get, dataList, statusList int) {
 	e.t.Helper()
 	cfg.ClientID, cfg.Topics = coClient, e.topics
 	cfg.Now = func() time.Time { return now }
-	pub = &memPub{}
+	pub = &memory.Publisher{}
 	p, err := connector.NewProcessor(cfg, e.src, pub, e.codec, connector.NewState())
 	if err != nil {
 		e.t.Fatal(err)
@@ -308,7 +282,7 @@ func TestCoalesceWebhookBurst(t *testing.T) {
 			if dataLists == 0 || dataLists+statusLists > tc.maxLists {
 				t.Errorf("with coalescing: %d data lists and %d status lists, want at least one data list and at most %d lists", dataLists, statusLists, tc.maxLists)
 			}
-			res := co.results(e.topics.Result)
+			res := co.Keys(e.topics.Result)
 			for _, id := range slices.Concat(ids, late, archived) {
 				if res[id] != 1 {
 					t.Errorf("case %s: %d results, want 1", id, res[id])
@@ -319,7 +293,7 @@ func TestCoalesceWebhookBurst(t *testing.T) {
 					t.Errorf("open case %s: %d results", id, res[id])
 				}
 			}
-			if a, b := co.records(), single.records(); !slices.Equal(a, b) {
+			if a, b := records(co), records(single); !slices.Equal(a, b) {
 				t.Errorf("coalesced processor published %d records, single GETs %d; they differ", len(a), len(b))
 			}
 		})
@@ -334,7 +308,7 @@ func TestCoalesceReconcileSnapshots(t *testing.T) {
 	ids, _ := e.closed(120, 30)
 	open := e.open(5)
 	now := e.sim.Now().Add(time.Second)
-	rpub := &memPub{}
+	rpub := &memory.Publisher{}
 	rec, err := connector.NewReconciler(connector.ReconcilerConfig{ClientID: coClient, Topics: e.topics, Now: func() time.Time { return now }}, e.src, rpub, e.codec)
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +317,7 @@ func TestCoalesceReconcileSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	var notes []connector.Message
-	for _, m := range rpub.msgs {
+	for _, m := range rpub.All() {
 		if m.Topic != e.topics.Notifications {
 			continue
 		}
@@ -369,19 +343,19 @@ func TestCoalesceReconcileSnapshots(t *testing.T) {
 	if statusLists != 0 || dataLists == 0 {
 		t.Errorf("%d status lists and %d data lists; want none and at least one", statusLists, dataLists)
 	}
-	res := co.results(e.topics.Result)
+	res := co.Keys(e.topics.Result)
 	for _, id := range ids {
 		if res[id] != 1 {
 			t.Errorf("case %s: %d results, want 1", id, res[id])
 		}
 	}
-	if a, b := co.records(), single.records(); !slices.Equal(a, b) {
+	if a, b := records(co), records(single); !slices.Equal(a, b) {
 		t.Errorf("coalesced processor published %d records, single GETs %d; they differ", len(a), len(b))
 	}
 	// The same snapshots twice: the second time every result is out and
 	// every open snapshot unchanged, so nothing is fetched.
 	e.calls.reset()
-	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, Coalesce: connector.CoalesceConfig{Enabled: true}}, e.src, &memPub{}, e.codec, connector.NewState())
+	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, Coalesce: connector.CoalesceConfig{Enabled: true}}, e.src, &memory.Publisher{}, e.codec, connector.NewState())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +395,7 @@ func TestCoalesceOff(t *testing.T) {
 			if gets != len(ids) || dataLists+statusLists != 0 {
 				t.Errorf("%d GETs and %d lists; want %d GETs and no list", gets, dataLists+statusLists, len(ids))
 			}
-			if n := len(pub.records()); n == 0 {
+			if n := len(records(pub)); n == 0 {
 				t.Error("nothing published")
 			}
 		})

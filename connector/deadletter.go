@@ -50,10 +50,6 @@ const HeaderRetry = "postident-retry"
 // (404), the processor decodes it instead (see StoredDecoder).
 const HeaderStoredAnswer = "postident-stored-answer"
 
-// ErrNeedsOperator marks the error with which the processor stops pulling:
-// retrying cannot help until the configuration is fixed.
-var ErrNeedsOperator = errors.New("processor stopped for an operator")
-
 // DeadLetter is a parked case (topic postident.case-dead-letter.v1,
 // compacted, key caseId; a tombstone once the case went through). It holds
 // no personal data in clear: Message is the connector's own error text,

@@ -2,7 +2,6 @@ package connector_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,20 +11,8 @@ import (
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/memory"
 )
-
-// recordingPublisher keeps what it is given and acknowledges at once.
-type recordingPublisher struct {
-	mu   sync.Mutex
-	msgs []connector.Message
-}
-
-func (p *recordingPublisher) Publish(_ context.Context, msgs ...connector.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.msgs = append(p.msgs, msgs...)
-	return nil
-}
 
 // withTraceContext installs the propagator telemetry.Setup installs, for the
 // duration of a test, and returns a context with a sampled span context.
@@ -53,7 +40,7 @@ func TestIngestNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &recordingPublisher{}
+	pub := &memory.Publisher{}
 	in := &connector.Ingest{ClientID: "1234ABCD", Topic: "postident.notifications.v1", Pub: pub, Codec: codec}
 	at := time.Date(2026, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
 	for _, tt := range []struct{ caseID, ref string }{{"YR9W91GEZK24", "REF-1"}, {"A1", ""}} {
@@ -61,11 +48,11 @@ func TestIngestNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(pub.msgs) != 2 {
-		t.Fatalf("%d records, want 2", len(pub.msgs))
+	if pub.Count() != 2 {
+		t.Fatalf("%d records, want 2", pub.Count())
 	}
 	ids := map[string]bool{}
-	for i, m := range pub.msgs {
+	for i, m := range pub.All() {
 		caseID := []string{"YR9W91GEZK24", "A1"}[i]
 		if m.Topic != in.Topic || string(m.Key) != caseID || !m.Time.Equal(at) {
 			t.Errorf("record %d: topic %s key %s time %v", i, m.Topic, m.Key, m.Time)
@@ -115,7 +102,7 @@ func BenchmarkIngestNotify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pub := &countingPublisher{}
+	pub := &memory.Publisher{Discard: true}
 	in := &connector.Ingest{ClientID: "BENCHCLIENT1", Topic: "postident.notifications.v1", Pub: pub, Codec: codec}
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	b.ReportAllocs()

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/memory"
 	"github.com/postident-connector/postident-connector/internal/scr"
 	"github.com/postident-connector/postident-connector/internal/sim"
 )
@@ -64,12 +65,10 @@ func (e *parkEnv) processor(pub connector.Publisher, parked *connector.Parked) *
 
 // deadLetters decodes what pub holds on the dead-letter topic, by case; a
 // tombstone is nil.
-func (e *parkEnv) deadLetters(pub *memPub) map[string][]*connector.DeadLetter {
+func (e *parkEnv) deadLetters(pub *memory.Publisher) map[string][]*connector.DeadLetter {
 	e.t.Helper()
-	pub.mu.Lock()
-	defer pub.mu.Unlock()
 	out := map[string][]*connector.DeadLetter{}
-	for _, m := range pub.msgs {
+	for _, m := range pub.All() {
 		if m.Topic != e.topics.DeadLetter {
 			continue
 		}
@@ -104,13 +103,13 @@ func TestProcessorParksUnreadableCase(t *testing.T) {
 	if err := e.sim.SetPoison(bad, sim.PoisonMalformed); err != nil {
 		t.Fatal(err)
 	}
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	parked := connector.NewParked()
 	p := e.processor(pub, parked)
 	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
 		t.Fatalf("HandleBatch: %v", err)
 	}
-	res := pub.results(e.topics.Result)
+	res := pub.Keys(e.topics.Result)
 	if len(res) != len(ids)-1 || res[bad] != 0 {
 		t.Fatalf("results for %d cases (poisoned: %d), want %d and 0", len(res), res[bad], len(ids)-1)
 	}
@@ -146,7 +145,7 @@ func TestProcessorParksUnreadableCase(t *testing.T) {
 	if err := p.HandleBatch(e.ctx, retry); err != nil {
 		t.Fatal(err)
 	}
-	if pub.results(e.topics.Result)[bad] != 1 {
+	if pub.Keys(e.topics.Result)[bad] != 1 {
 		t.Error("no result after the retry")
 	}
 	recs := e.deadLetters(pub)[bad]
@@ -168,7 +167,7 @@ func TestProcessorUndecryptable(t *testing.T) {
 	if err := e.sim.SetPoison(ids[0], sim.PoisonUndecryptable); err != nil {
 		t.Fatal(err)
 	}
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	p := e.processor(pub, nil)
 	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
 		t.Fatalf("one undecryptable case among good ones: %v", err)
@@ -184,14 +183,14 @@ func TestProcessorUndecryptable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pub2 := &memPub{}
+	pub2 := &memory.Publisher{}
 	p2 := e.processor(pub2, nil)
 	err := p2.HandleBatch(e.ctx, e.webhooksNow(more))
 	if !errors.Is(err, connector.ErrNeedsOperator) || !connector.IsFatal(err) {
 		t.Fatalf("three undecryptable cases and nothing else: %v, want ErrNeedsOperator", err)
 	}
-	if len(pub2.msgs) != 0 {
-		t.Errorf("published %d records while stopping for an operator", len(pub2.msgs))
+	if pub2.Count() != 0 {
+		t.Errorf("published %d records while stopping for an operator", pub2.Count())
 	}
 }
 
@@ -200,13 +199,13 @@ func TestProcessorUndecryptable(t *testing.T) {
 func TestProcessorCredentialsRefused(t *testing.T) {
 	e := newParkEnv(t, "wrong-password")
 	ids, _ := e.closed(3, 100)
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	err := e.processor(pub, nil).HandleBatch(e.ctx, e.webhooksNow(ids))
 	if !errors.Is(err, connector.ErrNeedsOperator) || !errors.Is(err, connector.ErrUnauthorized) {
 		t.Fatalf("HandleBatch: %v", err)
 	}
-	if len(pub.msgs) != 0 {
-		t.Errorf("published %d records", len(pub.msgs))
+	if pub.Count() != 0 {
+		t.Errorf("published %d records", pub.Count())
 	}
 }
 
@@ -218,11 +217,11 @@ func TestProcessorTransient(t *testing.T) {
 	ids, _ := e.closed(6, 100)
 	bad := ids[2]
 	e.down.Store(&bad)
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	if err := e.processor(pub, nil).HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(pub.results(e.topics.Result)); n != len(ids)-1 {
+	if n := len(pub.Keys(e.topics.Result)); n != len(ids)-1 {
 		t.Errorf("%d results, want %d", n, len(ids)-1)
 	}
 	dl := e.deadLetters(pub)
@@ -234,15 +233,15 @@ func TestProcessorTransient(t *testing.T) {
 	all := "*"
 	e.down.Store(&all)
 	more, _ := e.closed(3, 100)
-	pub2 := &memPub{}
+	pub2 := &memory.Publisher{}
 	ctx, cancel := context.WithTimeout(e.ctx, 3*time.Second) // ten times the budget
 	defer cancel()
 	err := e.processor(pub2, nil).HandleBatch(ctx, e.webhooksNow(more))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("an outage: HandleBatch returned %v, want it to keep waiting", err)
 	}
-	if len(pub2.msgs) != 0 {
-		t.Errorf("published (parked?) %d records during an outage", len(pub2.msgs))
+	if pub2.Count() != 0 {
+		t.Errorf("published (parked?) %d records during an outage", pub2.Count())
 	}
 }
 
@@ -259,7 +258,7 @@ func TestProcessorRetryDecodesStoredAnswer(t *testing.T) {
 	if err := e.sim.SetPoison(bad, sim.PoisonMistyped); err != nil {
 		t.Fatal(err)
 	}
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	parked := connector.NewParked()
 	p := e.processor(pub, parked)
 	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
@@ -291,12 +290,12 @@ func TestProcessorRetryDecodesStoredAnswer(t *testing.T) {
 	if err := p.HandleBatch(e.ctx, retry); err != nil {
 		t.Fatal(err)
 	}
-	if pub.results(e.topics.Result)[bad] != 1 {
+	if pub.Keys(e.topics.Result)[bad] != 1 {
 		t.Fatal("no result from the stored answer")
 	}
 	wantID := connector.ResultEventID(coClient, bad, connector.IdentKeyOf(want))
 	found := false
-	for _, m := range pub.msgs {
+	for _, m := range pub.All() {
 		if m.Topic == e.topics.Result && string(m.Key) == bad && string(m.Header(connector.HeaderID)) == wantID {
 			found = true
 		}
@@ -320,7 +319,7 @@ func TestProcessorParkedUntilModifiedChanges(t *testing.T) {
 	if err := e.sim.SetPoison(bad, sim.PoisonMalformed); err != nil {
 		t.Fatal(err)
 	}
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	p := e.processor(pub, nil)
 	if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
 		t.Fatal(err)

@@ -18,34 +18,6 @@ import (
 
 const instrumentation = "github.com/postident-connector/postident-connector/connector"
 
-// Topics names the Kafka topics of the pipeline.
-type Topics struct {
-	Status        string // every observed transition (delete policy)
-	Result        string // one result per closed case (compacted)
-	Notifications string // webhook and reconcile notifications (delete policy)
-	State         string // last emitted state per case (compacted)
-	Records       string // binary records, when enabled (compacted)
-	DeadLetter    string // parked cases (compacted; a tombstone once resolved)
-}
-
-// DefaultTopics are the topic names of DESIGN.md.
-func DefaultTopics() Topics {
-	return Topics{
-		Status:        "postident.case-status-changed.v1",
-		Result:        "postident.case-result.v1",
-		Notifications: "postident.notifications.v1",
-		State:         "postident.case-state.v1",
-		Records:       "postident.case-records.v1",
-		DeadLetter:    "postident.case-dead-letter.v1",
-	}
-}
-
-// Subscriber is a consumer-group reader: fetch, handle, commit.
-type Subscriber interface {
-	Fetch(ctx context.Context) (Message, error)
-	Commit(ctx context.Context, msgs ...Message) error
-}
-
 // ProcessorConfig configures a Processor. Zero values take the defaults
 // stated on each field.
 type ProcessorConfig struct {

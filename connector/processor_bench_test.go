@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/memory"
 )
 
 // benchCases decodes testdata/events/case_full.json n times with distinct
@@ -58,15 +58,6 @@ func (s *memSource) Archive(context.Context, []string) ([]connector.CaseStatus, 
 	return nil, nil
 }
 
-// countingPublisher acknowledges at once: Kafka has its own benchmarks
-// (internal/kafka BenchmarkPublishBatch).
-type countingPublisher struct{ n atomic.Int64 }
-
-func (p *countingPublisher) Publish(_ context.Context, msgs ...connector.Message) error {
-	p.n.Add(int64(len(msgs)))
-	return nil
-}
-
 // benchBatch is what both HandleBatch benchmarks start from: n cases the
 // source serves and one encoded notification for each, a webhook or (with
 // snapshots) a reconcile snapshot of the case.
@@ -105,7 +96,9 @@ func BenchmarkHandleBatchClosed(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	codec, topics, src, msgs := benchBatch(b, ctx, n, false)
-	pub := &countingPublisher{}
+	// Acknowledged at once: Kafka has its own benchmarks (internal/kafka
+	// BenchmarkPublishBatch).
+	pub := &memory.Publisher{Discard: true}
 	b.ReportAllocs()
 	for b.Loop() {
 		// A fresh state each time: every case is new, so every batch emits.
@@ -118,7 +111,7 @@ func BenchmarkHandleBatchClosed(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/case")
-	b.ReportMetric(float64(pub.n.Load())/float64(b.N*n), "records/case")
+	b.ReportMetric(float64(pub.Count())/float64(b.N*n), "records/case")
 }
 
 // BenchmarkHandleBatchUnchangedSnapshots is a reconcile run over cases whose
@@ -129,7 +122,9 @@ func BenchmarkHandleBatchUnchangedSnapshots(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	codec, topics, src, msgs := benchBatch(b, ctx, n, true)
-	pub := &countingPublisher{}
+	// Acknowledged at once: Kafka has its own benchmarks (internal/kafka
+	// BenchmarkPublishBatch).
+	pub := &memory.Publisher{Discard: true}
 	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: "BENCHCLIENT1", Topics: topics}, src, pub, codec, connector.NewState())
 	if err != nil {
 		b.Fatal(err)
@@ -137,15 +132,15 @@ func BenchmarkHandleBatchUnchangedSnapshots(b *testing.B) {
 	if err := p.HandleBatch(ctx, msgs); err != nil { // emit once: now every case is tracked
 		b.Fatal(err)
 	}
-	emitted := pub.n.Load()
+	emitted := pub.Count()
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := p.HandleBatch(ctx, msgs); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if pub.n.Load() != emitted {
-		b.Fatalf("unchanged snapshots emitted %d records", pub.n.Load()-emitted)
+	if pub.Count() != emitted {
+		b.Fatalf("unchanged snapshots emitted %d records", pub.Count()-emitted)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/case")
 }

@@ -1,44 +1,39 @@
 package connector_test
 
 import (
-	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/memory"
 	"github.com/postident-connector/postident-connector/internal/sim"
 )
 
-// tornPub models a producer killed in the middle of a Publish that spans
-// several topics: each partition is its own produce request, so some land
-// and others do not. On the first call that carries a CaseResult it keeps
-// only the records of keepTopic and fails; later calls go through.
-type tornPub struct {
-	memPub
-	result, keepTopic string
-	once              sync.Once
-}
-
-func (p *tornPub) Publish(ctx context.Context, msgs ...connector.Message) error {
-	torn := false
-	for _, m := range msgs {
-		if m.Topic == p.result {
-			p.once.Do(func() { torn = true })
-			break
+// tornAtFirstResult models a producer killed in the middle of a Publish
+// that spans several topics: each partition is its own produce request, so
+// some land and others do not. On the first call that carries a record of
+// result it keeps only the records of keepTopic and fails; later calls go
+// through.
+func tornAtFirstResult(result, keepTopic string) memory.Fault {
+	var once sync.Once
+	return func(_ int, msgs []connector.Message) ([]connector.Message, error) {
+		torn := false
+		if slices.ContainsFunc(msgs, func(m connector.Message) bool { return m.Topic == result }) {
+			once.Do(func() { torn = true })
 		}
-	}
-	if !torn {
-		return p.memPub.Publish(ctx, msgs...)
-	}
-	var kept []connector.Message
-	for _, m := range msgs {
-		if m.Topic == p.keepTopic {
-			kept = append(kept, m)
+		if !torn {
+			return nil, nil
 		}
+		var kept []connector.Message
+		for _, m := range msgs {
+			if m.Topic == keepTopic {
+				kept = append(kept, m)
+			}
+		}
+		return kept, errors.New("torn write: the process died between partitions")
 	}
-	_ = p.memPub.Publish(ctx, kept...)
-	return errors.New("torn write: the process died between partitions")
 }
 
 // TestProcessorTornWriteLosesNoResult: a crash that lets a batch's state
@@ -49,7 +44,7 @@ func (p *tornPub) Publish(ctx context.Context, msgs ...connector.Message) error 
 func TestProcessorTornWriteLosesNoResult(t *testing.T) {
 	e := newCoEnv(t, sim.Config{})
 	ids, at := e.closed(20, 100)
-	pub := &tornPub{result: e.topics.Result, keepTopic: e.topics.State}
+	pub := &memory.Publisher{Fault: tornAtFirstResult(e.topics.Result, e.topics.State)}
 	first, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics}, e.src, pub, e.codec, connector.NewState())
 	if err != nil {
 		t.Fatal(err)
@@ -60,8 +55,7 @@ func TestProcessorTornWriteLosesNoResult(t *testing.T) {
 
 	// Restart: the state is what landed on the state topic.
 	state := connector.NewState()
-	pub.mu.Lock()
-	for _, m := range pub.msgs {
+	for _, m := range pub.Records(e.topics.State) {
 		if m.Topic != e.topics.State {
 			continue
 		}
@@ -71,7 +65,6 @@ func TestProcessorTornWriteLosesNoResult(t *testing.T) {
 		}
 		state.Apply(string(m.Key), &st)
 	}
-	pub.mu.Unlock()
 	second, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics}, e.src, pub, e.codec, state)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +72,7 @@ func TestProcessorTornWriteLosesNoResult(t *testing.T) {
 	if err := second.HandleBatch(e.ctx, e.webhooks(ids, at)); err != nil {
 		t.Fatalf("HandleBatch after the restart: %v", err)
 	}
-	res := pub.results(e.topics.Result)
+	res := pub.Keys(e.topics.Result)
 	for _, id := range ids {
 		if res[id] != 1 {
 			t.Errorf("case %s: %d results after a torn write and a restart, want 1", id, res[id])

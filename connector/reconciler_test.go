@@ -3,12 +3,12 @@ package connector_test
 import (
 	"context"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/memory"
 	"github.com/postident-connector/postident-connector/internal/scr"
 	"github.com/postident-connector/postident-connector/internal/sim"
 )
@@ -248,21 +248,6 @@ func TestListWindowsUnorderedSmallPages(t *testing.T) {
 	}
 }
 
-// keyPublisher records the keys of the published notifications.
-type keyPublisher struct {
-	mu   sync.Mutex
-	keys map[string]int
-}
-
-func (p *keyPublisher) Publish(_ context.Context, msgs ...connector.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, m := range msgs {
-		p.keys[string(m.Key)]++
-	}
-	return nil
-}
-
 // TestReconcilerRunOnce: a run publishes one snapshot notification per
 // case, across partial pages.
 func TestReconcilerRunOnce(t *testing.T) {
@@ -274,7 +259,7 @@ func TestReconcilerRunOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &keyPublisher{keys: map[string]int{}}
+	pub := &memory.Publisher{}
 	rec, err := connector.NewReconciler(connector.ReconcilerConfig{ClientID: sim.DefaultClientID, Now: r.sim.Now, PublishChunk: 250}, r.src, pub, codec)
 	if err != nil {
 		t.Fatal(err)
@@ -283,9 +268,10 @@ func TestReconcilerRunOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkOnce(t, pub.keys, ids)
-	if st.Cases != flat(ids) || len(pub.keys) != flat(ids) {
-		t.Errorf("stats %+v, %d keys published, want %d", st, len(pub.keys), flat(ids))
+	keys := pub.Keys(connector.DefaultTopics().Notifications)
+	checkOnce(t, keys, ids)
+	if st.Cases != flat(ids) || len(keys) != flat(ids) {
+		t.Errorf("stats %+v, %d keys published, want %d", st, len(keys), flat(ids))
 	}
 	// 300, then 200 new per page (a boundary second holds 100).
 	if st.Calls != 6 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/memory"
 	"github.com/postident-connector/postident-connector/schemas"
 )
 
@@ -45,7 +46,7 @@ func TestProcessorRegistryOutage(t *testing.T) {
 		v := append([]byte{0, 0, 0, 0, 7}, m.Value[10:]...) // single-object header is 10 bytes
 		msgs = append(msgs, connector.Message{Topic: m.Topic, Key: m.Key, Value: v})
 	}
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, RetryBudget: 300 * time.Millisecond},
 		e.src, pub, splitCodec{enc: e.codec, dec: codec}, connector.NewState())
 	if err != nil {
@@ -54,14 +55,14 @@ func TestProcessorRegistryOutage(t *testing.T) {
 	if err := p.HandleBatch(e.ctx, msgs); !errors.Is(err, connector.ErrCodecUnavailable) {
 		t.Fatalf("registry down: HandleBatch = %v, want ErrCodecUnavailable", err)
 	}
-	if len(pub.msgs) != 0 {
-		t.Fatalf("published %d records while the notifications could not be read", len(pub.msgs))
+	if pub.Count() != 0 {
+		t.Fatalf("published %d records while the notifications could not be read", pub.Count())
 	}
 	up.Store(true)
 	if err := p.HandleBatch(e.ctx, msgs); err != nil {
 		t.Fatalf("registry back: %v", err)
 	}
-	if n := len(pub.results(e.topics.Result)); n != len(ids) {
+	if n := len(pub.Keys(e.topics.Result)); n != len(ids) {
 		t.Errorf("%d results after the registry came back, want %d", n, len(ids))
 	}
 }
