@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/memory"
 )
 
 // TestProcessorTransientAloneIsParked: a case that POSTIDENT answers with
@@ -17,7 +18,7 @@ func TestProcessorTransientAloneIsParked(t *testing.T) {
 	ids, _ := e.closed(3, 100)
 	bad := ids[0]
 	e.down.Store(&bad)
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	p := e.processor(pub, nil)
 	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second) // the budget is 300ms
 	defer cancel()
@@ -32,7 +33,7 @@ func TestProcessorTransientAloneIsParked(t *testing.T) {
 	if err := p.HandleBatch(ctx, e.webhooksNow(ids[1:])); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(pub.results(e.topics.Result)); n != len(ids)-1 {
+	if n := len(pub.Keys(e.topics.Result)); n != len(ids)-1 {
 		t.Errorf("%d results, want %d", n, len(ids)-1)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/memory"
 	"github.com/postident-connector/postident-connector/internal/sim"
 )
 
@@ -21,7 +22,7 @@ func TestReconcilerUnreadableEntry(t *testing.T) {
 	if err := e.sim.SetPoison(bad, sim.PoisonStatusList); err != nil {
 		t.Fatal(err)
 	}
-	pub := &memPub{}
+	pub := &memory.Publisher{}
 	r, err := connector.NewReconciler(connector.ReconcilerConfig{ClientID: coClient, Topics: e.topics, Lookback: 24 * time.Hour,
 		Now: e.sim.Now}, e.src, pub, e.codec)
 	if err != nil {
@@ -34,9 +35,7 @@ func TestReconcilerUnreadableEntry(t *testing.T) {
 	if len(st.Unreadable) != 1 || st.Unreadable[0] != bad || st.Unidentified != 0 {
 		t.Fatalf("unreadable %v (%d without caseId), want [%s]", st.Unreadable, st.Unidentified, bad)
 	}
-	pub.mu.Lock()
-	notes := append([]connector.Message(nil), pub.msgs...)
-	pub.mu.Unlock()
+	notes := pub.All()
 	byCase := map[string]*connector.Notification{}
 	for _, m := range notes {
 		var n connector.Notification
@@ -57,7 +56,7 @@ func TestReconcilerUnreadableEntry(t *testing.T) {
 		}
 	}
 
-	out := &memPub{}
+	out := &memory.Publisher{}
 	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics}, e.src, out, e.codec, connector.NewState())
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +64,7 @@ func TestReconcilerUnreadableEntry(t *testing.T) {
 	if err := p.HandleBatch(e.ctx, notes); err != nil {
 		t.Fatal(err)
 	}
-	res := out.results(e.topics.Result)
+	res := out.Keys(e.topics.Result)
 	for _, id := range ids {
 		if res[id] != 1 {
 			t.Errorf("case %s: %d results, want 1", id, res[id])
