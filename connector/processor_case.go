@@ -1,0 +1,222 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// This file holds what the Processor does with the notifications of one
+// case: whether they need a fetch, the fetch (or a list call's answer), and
+// the records the planner (plan.go) calls for.
+
+// needsFetch returns the state last emitted for the case and whether its
+// notifications need a fetch at all.
+func (p *Processor) needsFetch(w *caseWork) (prev memo, tracked, need bool) {
+	prev, tracked = p.state.get(w.caseID)
+	if !tracked {
+		return prev, false, true
+	}
+	if prev.forgotten() {
+		return prev, true, false // erased on request: never written again
+	}
+	// Closed is terminal (guide 8.3): once its result is out (or, for a
+	// partner, its final status), later notifications of the case change
+	// nothing and need no decryption.
+	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result() || p.cfg.PartnerMode) {
+		return prev, true, false
+	}
+	// A reconcile snapshot equal to what was emitted needs no fetch.
+	if allSnapshots(w.notes) {
+		k := keyOfSnapshot(w.notes[len(w.notes)-1].Snapshot)
+		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result() || p.cfg.PartnerMode) {
+			return prev, true, false
+		}
+	}
+	return prev, true, true
+}
+
+// handleCase decides what one case's notifications produce; pre, when set,
+// is the case as a list call delivered it, used instead of a fetch.
+func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult) (outcome, error) {
+	last := w.notes[len(w.notes)-1]
+	origin := Origin(last.Origin)
+	if origin == "" {
+		origin = OriginWebhook
+	}
+	// Continue the trace of the last notification, and link the traces of
+	// the others handled together with it.
+	prop := otel.GetTextMapPropagator()
+	var links []trace.Link
+	for _, m := range w.msgs[:len(w.msgs)-1] {
+		if sc := trace.SpanContextFromContext(prop.Extract(ctx, HeaderCarrier{Headers: &m.Headers})); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	ctx = prop.Extract(ctx, HeaderCarrier{Headers: &w.msgs[len(w.msgs)-1].Headers})
+	ctx, span := p.tracer.Start(ctx, "processor.case", trace.WithLinks(links...), trace.WithAttributes(
+		attribute.String("postident.case_id", w.caseID),
+		attribute.String("postident.origin", string(origin)),
+		attribute.Int("postident.notifications", len(w.notes))))
+	defer span.End()
+
+	prev, tracked, need := p.needsFetch(w)
+	if !need {
+		p.skipped.Add(ctx, int64(len(w.notes)), p.skipAttr(prev))
+		return outcome{}, nil
+	}
+	if p.parked.Len() > 0 && p.parkedSkip(w) {
+		// Parked: left alone until it changes, a retry is asked for, or
+		// the park interval passes (see parkedSkip).
+		span.SetAttributes(attribute.Bool("postident.parked", true))
+		p.skipped.Add(ctx, int64(len(w.notes)))
+		oc := outcome{caseID: w.caseID}
+		if e, _ := p.parked.get(w.caseID); e.modified == 0 {
+			// Parked from a webhook, which carries no `modified`: the first
+			// snapshot tells what the parked version is.
+			if m := lastModified(w); m != nil {
+				oc.learnModified = m.UnixMilli()
+			}
+		}
+		return oc, nil
+	}
+
+	c, err := pre, error(nil)
+	if c != nil {
+		span.SetAttributes(attribute.Bool("postident.listed", true))
+		p.fetches.Add(ctx, 1, p.fetchAttrs["list"])
+	} else {
+		c, err = p.fetch(ctx, w.caseID)
+	}
+	if errors.Is(err, ErrCaseGone) {
+		c, err = p.decodeStored(ctx, w, c, err)
+	}
+	if err != nil {
+		if errors.Is(err, ErrCaseGone) {
+			p.cfg.Logger.WarnContext(ctx, "case no longer known to POSTIDENT; notification dropped", "case_id", w.caseID)
+			span.SetStatus(codes.Error, "case gone")
+			return outcome{}, nil
+		}
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "fetch failed")
+		return outcome{}, err
+	}
+	if c.CaseID == "" {
+		c.CaseID = w.caseID
+	}
+	if last.ReferenceID != nil && c.OrderData != nil && c.OrderData.ProcessData != nil && c.OrderData.ProcessData.ReferenceID == "" {
+		c.OrderData.ProcessData.ReferenceID = *last.ReferenceID
+	}
+	oc, err := p.diff(ctx, c, prev, tracked, origin, w.msgs[len(w.msgs)-1].Headers)
+	oc.fetched = true
+	return oc, err
+}
+
+func allSnapshots(notes []*Notification) bool {
+	for _, n := range notes {
+		if n.Snapshot == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, error) {
+	ctx, span := p.tracer.Start(ctx, "postident.fetch", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("postident.case_id", caseID), attribute.Bool("postident.status_only", p.cfg.PartnerMode)))
+	defer span.End()
+	c, err := p.src.Fetch(ctx, caseID, FetchOptions{StatusOnly: p.cfg.PartnerMode,
+		IncludeBinaryData: p.cfg.IncludeBinaryData, IncludeResultPDF: p.cfg.IncludeResultPDF})
+	outcomeAttr := "ok"
+	switch {
+	case errors.Is(err, ErrCaseGone):
+		outcomeAttr = "gone"
+	case err != nil:
+		outcomeAttr = "error"
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "fetch failed")
+	}
+	p.fetches.Add(ctx, 1, p.fetchAttrs[outcomeAttr])
+	return c, err
+}
+
+// diff compares a fetched case with what was emitted and builds the records.
+func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked bool, origin Origin, inHeaders []Header) (outcome, error) {
+	now := p.cfg.Now()
+	key := IdentKeyOf(c)
+	fp := fingerprint(key)
+	oc := outcome{caseID: c.CaseID, memo: prev}
+	changed := !tracked || prev.fp != fp
+	var statusID string
+	var resultID *string
+	if tracked && prev.result() {
+		id := ResultEventID(p.cfg.ClientID, c.CaseID, key)
+		resultID = &id
+	}
+
+	if changed {
+		var prevState *CaseState
+		if tracked {
+			prevState = prev.previous(c.CaseID)
+		}
+		ev := NewStatusChanged(p.cfg.ClientID, c, prevState, origin, now)
+		statusID = ev.EventID
+		m, err := p.record(ctx, p.cfg.Topics.Status, TypeStatusChanged, ev.EventID, c.CaseID, now, origin, ev)
+		if err != nil {
+			return oc, err
+		}
+		oc.out = append(oc.out, m)
+		p.events.Add(ctx, 1, p.eventAttr("status-changed", origin))
+	} else {
+		statusID = StatusEventID(p.cfg.ClientID, c.CaseID, key)
+	}
+
+	resultDone := tracked && prev.result()
+	if !p.cfg.PartnerMode && !resultDone && c.CaseStatus.Status == CaseClosed {
+		ev, err := NewCaseResultEvent(p.cfg.ClientID, c, origin, now)
+		if err != nil {
+			return oc, fmt.Errorf("case %s: build result: %w", c.CaseID, err)
+		}
+		m, err := p.record(ctx, p.cfg.Topics.Result, TypeCaseResult, ev.EventID, c.CaseID, now, origin, ev)
+		if err != nil {
+			return oc, err
+		}
+		oc.out = append(oc.out, m)
+		oc.out = append(oc.out, p.binaryRecords(ctx, c, now, origin)...)
+		id := ev.EventID
+		resultID = &id
+		resultDone = true
+		p.events.Add(ctx, 1, p.eventAttr("result", origin))
+	}
+
+	if !changed && resultDone == (tracked && prev.result()) {
+		return oc, nil // nothing new: no state write either
+	}
+	st := StateAfter(c, statusID, resultID, now)
+	m, err := p.record(ctx, p.cfg.Topics.State, TypeCaseState, statusID, c.CaseID, now, origin, st)
+	if err != nil {
+		return oc, err
+	}
+	oc.out = append(oc.out, m)
+	oc.memo = memoOf(key, resultDone, now)
+	oc.keep = true
+	return oc, nil
+}
+
+// record encodes one event as a keyed Kafka message with CloudEvents
+// headers and the current trace context.
+func (p *Processor) record(ctx context.Context, topic, ceType, id, caseID string, t time.Time, origin Origin, v any) (Message, error) {
+	val, err := p.codec.Encode(ctx, topic, v)
+	if err != nil {
+		return Message{}, fmt.Errorf("encode %s: %w", ceType, err)
+	}
+	m := Message{Topic: topic, Key: []byte(caseID), Value: val, Headers: EventHeaders(ceType, id, p.cfg.ClientID, caseID, t, origin), Time: t}
+	otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &m.Headers})
+	return m, nil
+}
