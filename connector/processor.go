@@ -163,6 +163,7 @@ type Processor struct {
 	src   Source
 	pub   Publisher
 	codec Codec
+	rec   recordBuilder // builds every record the processor writes
 	state *State
 
 	tracer    trace.Tracer
@@ -215,7 +216,7 @@ func NewProcessor(cfg ProcessorConfig, src Source, pub Publisher, codec Codec, s
 	if cfg.ClientID == "" {
 		return nil, errors.New("processor: client id is required")
 	}
-	p := &Processor{cfg: cfg, src: src, pub: pub, codec: codec, state: state, tracer: otel.Tracer(instrumentation), parked: cfg.Parked}
+	p := &Processor{cfg: cfg, src: src, pub: pub, codec: codec, rec: recordBuilder{clientID: cfg.ClientID, codec: codec}, state: state, tracer: otel.Tracer(instrumentation), parked: cfg.Parked}
 	m := otel.Meter(instrumentation)
 	var err error
 	if p.events, err = m.Int64Counter("postident_events_produced_total", metric.WithDescription("Events produced, by type and origin.")); err != nil {

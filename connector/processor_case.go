@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -167,11 +166,10 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		}
 		ev := NewStatusChanged(p.cfg.ClientID, c, prevState, origin, now)
 		statusID = ev.EventID
-		m, err := p.record(ctx, p.cfg.Topics.Status, TypeStatusChanged, ev.EventID, c.CaseID, now, origin, ev)
-		if err != nil {
+		var err error
+		if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.Status, TypeStatusChanged, ev.EventID, c.CaseID, now, origin, ev); err != nil {
 			return oc, err
 		}
-		oc.out = append(oc.out, m)
 		p.events.Add(ctx, 1, p.eventAttr("status-changed", origin))
 	} else {
 		statusID = StatusEventID(p.cfg.ClientID, c.CaseID, key)
@@ -183,11 +181,9 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		if err != nil {
 			return oc, fmt.Errorf("case %s: build result: %w", c.CaseID, err)
 		}
-		m, err := p.record(ctx, p.cfg.Topics.Result, TypeCaseResult, ev.EventID, c.CaseID, now, origin, ev)
-		if err != nil {
+		if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.Result, TypeCaseResult, ev.EventID, c.CaseID, now, origin, ev); err != nil {
 			return oc, err
 		}
-		oc.out = append(oc.out, m)
 		oc.out = append(oc.out, p.binaryRecords(ctx, c, now, origin)...)
 		id := ev.EventID
 		resultID = &id
@@ -199,24 +195,11 @@ func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked 
 		return oc, nil // nothing new: no state write either
 	}
 	st := StateAfter(c, statusID, resultID, now)
-	m, err := p.record(ctx, p.cfg.Topics.State, TypeCaseState, statusID, c.CaseID, now, origin, st)
-	if err != nil {
+	var err error
+	if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.State, TypeCaseState, statusID, c.CaseID, now, origin, st); err != nil {
 		return oc, err
 	}
-	oc.out = append(oc.out, m)
 	oc.memo = memoOf(key, resultDone, now)
 	oc.keep = true
 	return oc, nil
-}
-
-// record encodes one event as a keyed Kafka message with CloudEvents
-// headers and the current trace context.
-func (p *Processor) record(ctx context.Context, topic, ceType, id, caseID string, t time.Time, origin Origin, v any) (Message, error) {
-	val, err := p.codec.Encode(ctx, topic, v)
-	if err != nil {
-		return Message{}, fmt.Errorf("encode %s: %w", ceType, err)
-	}
-	m := Message{Topic: topic, Key: []byte(caseID), Value: val, Headers: EventHeaders(ceType, id, p.cfg.ClientID, caseID, t, origin), Time: t}
-	otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &m.Headers})
-	return m, nil
 }
