@@ -63,7 +63,8 @@ type checkpoint struct {
 // every case, the status event of its current state and (once closed) its
 // result, with the same deterministic ids the processor gave them and the
 // origin "backfill", except for the cases cfg.Forgotten reports erased. It
-// writes no processor state. Each page is published
+// decides with the processor's planner (planCase) as if nothing had been
+// emitted, and writes no processor state. Each page is published
 // whole: a cancelled backfill stops between pages, never inside one.
 func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher, codec Codec) (BackfillProgress, error) {
 	var prog BackfillProgress
@@ -104,10 +105,12 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 		return prog, nil
 	}
 
-	p, err := NewProcessor(ProcessorConfig{ClientID: cfg.ClientID, PartnerMode: cfg.PartnerMode, Topics: cfg.Topics, Now: cfg.Now}, src, pub, codec, NewState())
-	if err != nil {
-		return prog, err
+	if cfg.ClientID == "" {
+		return prog, errors.New("backfill: client id is required")
 	}
+	// The processor's planner, with nothing emitted before: every case
+	// gets its status event and, once closed, its result; no state record.
+	rec := recordBuilder{clientID: cfg.ClientID, codec: codec}
 	began := cfg.Now()
 	doneAtStart := prog.Done
 	for from := start; from.Before(cfg.CreatedUntil); from = from.Add(cfg.Window) {
@@ -128,14 +131,11 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 					prog.Forgotten++
 					continue
 				}
-				oc, err := p.diff(ctx, &cases[i], memo{}, false, OriginBackfill, nil)
-				if err != nil {
+				now := cfg.Now()
+				pl := planCase(cfg.ClientID, cfg.PartnerMode, &cases[i], memo{}, false, now)
+				var err error
+				if out, err = rec.appendEvents(ctx, out, cfg.Topics, &cases[i], &pl, OriginBackfill, now); err != nil {
 					return err
-				}
-				for _, m := range oc.out {
-					if m.Topic != cfg.Topics.State {
-						out = append(out, m)
-					}
 				}
 			}
 			// A started page completes even when ctx is cancelled meanwhile.

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -112,7 +111,7 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 	if last.ReferenceID != nil && c.OrderData != nil && c.OrderData.ProcessData != nil && c.OrderData.ProcessData.ReferenceID == "" {
 		c.OrderData.ProcessData.ReferenceID = *last.ReferenceID
 	}
-	oc, err := p.diff(ctx, c, prev, tracked, origin, w.msgs[len(w.msgs)-1].Headers)
+	oc, err := p.diff(ctx, c, prev, tracked, origin)
 	oc.fetched = true
 	return oc, err
 }
@@ -145,61 +144,31 @@ func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, erro
 	return c, err
 }
 
-// diff compares a fetched case with what was emitted and builds the records.
-func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked bool, origin Origin, inHeaders []Header) (outcome, error) {
+// diff decides with planCase what a fetched case produces and builds the
+// records: its events (binary records after the result), then its state.
+func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked bool, origin Origin) (outcome, error) {
 	now := p.cfg.Now()
-	key := IdentKeyOf(c)
-	fp := fingerprint(key)
+	pl := planCase(p.cfg.ClientID, p.cfg.PartnerMode, c, prev, tracked, now)
 	oc := outcome{caseID: c.CaseID, memo: prev}
-	changed := !tracked || prev.fp != fp
-	var statusID string
-	var resultID *string
-	if tracked && prev.result() {
-		id := ResultEventID(p.cfg.ClientID, c.CaseID, key)
-		resultID = &id
-	}
-
-	if changed {
-		var prevState *CaseState
-		if tracked {
-			prevState = prev.previous(c.CaseID)
-		}
-		ev := NewStatusChanged(p.cfg.ClientID, c, prevState, origin, now)
-		statusID = ev.EventID
-		var err error
-		if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.Status, TypeStatusChanged, ev.EventID, c.CaseID, now, origin, ev); err != nil {
-			return oc, err
-		}
-		p.events.Add(ctx, 1, p.eventAttr("status-changed", origin))
-	} else {
-		statusID = StatusEventID(p.cfg.ClientID, c.CaseID, key)
-	}
-
-	resultDone := tracked && prev.result()
-	if !p.cfg.PartnerMode && !resultDone && c.CaseStatus.Status == CaseClosed {
-		ev, err := NewCaseResultEvent(p.cfg.ClientID, c, origin, now)
-		if err != nil {
-			return oc, fmt.Errorf("case %s: build result: %w", c.CaseID, err)
-		}
-		if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.Result, TypeCaseResult, ev.EventID, c.CaseID, now, origin, ev); err != nil {
-			return oc, err
-		}
-		oc.out = append(oc.out, p.binaryRecords(ctx, c, now, origin)...)
-		id := ev.EventID
-		resultID = &id
-		resultDone = true
-		p.events.Add(ctx, 1, p.eventAttr("result", origin))
-	}
-
-	if !changed && resultDone == (tracked && prev.result()) {
-		return oc, nil // nothing new: no state write either
-	}
-	st := StateAfter(c, statusID, resultID, now)
 	var err error
-	if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.State, TypeCaseState, statusID, c.CaseID, now, origin, st); err != nil {
+	if oc.out, err = p.rec.appendEvents(ctx, oc.out, p.cfg.Topics, c, &pl, origin, now); err != nil {
 		return oc, err
 	}
-	oc.memo = memoOf(key, resultDone, now)
+	if pl.status {
+		p.events.Add(ctx, 1, p.eventAttr("status-changed", origin))
+	}
+	if pl.result {
+		oc.out = append(oc.out, p.binaryRecords(ctx, c, now, origin)...)
+		p.events.Add(ctx, 1, p.eventAttr("result", origin))
+	}
+	if !pl.state {
+		return oc, nil // nothing new: no state write either
+	}
+	st := StateAfter(c, pl.statusID, pl.resultID, now)
+	if oc.out, err = p.rec.appendEvent(ctx, oc.out, p.cfg.Topics.State, TypeCaseState, pl.statusID, c.CaseID, now, origin, st); err != nil {
+		return oc, err
+	}
+	oc.memo = pl.memo
 	oc.keep = true
 	return oc, nil
 }
