@@ -31,6 +31,6 @@
 // what a fetched case produces given what was emitted for it, for the
 // processor and for a backfill alike; recordBuilder (recordbuilder.go)
 // builds every record (encoding, CloudEvents headers, trace context); and
-// HeaderCarrier (carrier.go) is the one carrier of trace context in record
-// headers, which the Kafka adapter uses too.
+// HeaderCarrier (carrier.go) is the module's one carrier of trace context
+// in record headers (the Kafka adapter has none of its own).
 package connector
