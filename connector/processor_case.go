@@ -111,7 +111,7 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 	if last.ReferenceID != nil && c.OrderData != nil && c.OrderData.ProcessData != nil && c.OrderData.ProcessData.ReferenceID == "" {
 		c.OrderData.ProcessData.ReferenceID = *last.ReferenceID
 	}
-	oc, err := p.diff(ctx, c, prev, tracked, origin)
+	oc, err := p.emit(ctx, c, prev, tracked, origin)
 	oc.fetched = true
 	return oc, err
 }
@@ -144,9 +144,9 @@ func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, erro
 	return c, err
 }
 
-// diff decides with planCase what a fetched case produces and builds the
+// emit decides with planCase what a fetched case produces and builds the
 // records: its events (binary records after the result), then its state.
-func (p *Processor) diff(ctx context.Context, c *CaseResult, prev memo, tracked bool, origin Origin) (outcome, error) {
+func (p *Processor) emit(ctx context.Context, c *CaseResult, prev memo, tracked bool, origin Origin) (outcome, error) {
 	now := p.cfg.Now()
 	pl := planCase(p.cfg.ClientID, p.cfg.PartnerMode, c, prev, tracked, now)
 	oc := outcome{caseID: c.CaseID, memo: prev}
