@@ -6,6 +6,43 @@ import (
 	"time"
 )
 
+// planFetch reports whether notes, the notifications of one case, need the
+// case fetched at all, given prev, the memo of what was emitted for it
+// (tracked false: nothing was). The processor asks it before a fetch, so
+// what it skips costs no call to POSTIDENT and no decryption; planCase
+// decides on what a fetch returns.
+func planFetch(prev memo, tracked, partnerMode bool, notes []*Notification) bool {
+	if !tracked {
+		return true
+	}
+	if prev.forgotten() {
+		return false // erased on request: never written again
+	}
+	// Closed is terminal (guide 8.3): once its result is out (or, for a
+	// partner, its final status), later notifications of the case change
+	// nothing and need no decryption.
+	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result() || partnerMode) {
+		return false
+	}
+	// A reconcile snapshot equal to what was emitted needs no fetch.
+	if allSnapshots(notes) {
+		k := keyOfSnapshot(notes[len(notes)-1].Snapshot)
+		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result() || partnerMode) {
+			return false
+		}
+	}
+	return true
+}
+
+func allSnapshots(notes []*Notification) bool {
+	for _, n := range notes {
+		if n.Snapshot == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // casePlan is what to emit for one fetched case given what was emitted for
 // it before: the decision of the processor and of a backfill, made in one
 // place (planCase) so the two cannot drift apart.

@@ -119,3 +119,47 @@ func TestPlanCasePure(t *testing.T) {
 		t.Fatalf("planning changed the case: %+v", c)
 	}
 }
+
+// TestPlanFetch is the table of what needs a fetch before any: nothing is
+// skipped for a case never emitted, a forgotten case is never fetched, a
+// closed case whose result (or, for a partner, final status) went out needs
+// none, and reconcile snapshots equal to what was emitted need none.
+func TestPlanFetch(t *testing.T) {
+	at := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	inProgress := planCaseOf(CaseInProgress, MethodVideo, StatusReviewPending, 0)
+	closed := planCaseOf(CaseClosed, MethodVideo, StatusSuccess, 0)
+	memoFor := func(c *CaseResult, result bool) memo { return memoOf(IdentKeyOf(c), result, at) }
+	webhook := &Notification{CaseID: "YR9W91GEZK24", Origin: string(OriginWebhook)}
+	snapshot := func(c *CaseResult) *Notification {
+		return &Notification{CaseID: "YR9W91GEZK24", Origin: string(OriginReconcile), Snapshot: SnapshotOf(c)}
+	}
+	forgotten := memoFor(closed, true)
+	forgotten.day |= memoForgotten
+
+	for _, tc := range []struct {
+		name    string
+		prev    memo
+		tracked bool
+		partner bool
+		notes   []*Notification
+		want    bool
+	}{
+		{"untracked webhook", memo{}, false, false, []*Notification{webhook}, true},
+		{"untracked snapshot", memo{}, false, false, []*Notification{snapshot(inProgress)}, true},
+		{"forgotten", forgotten, true, false, []*Notification{webhook}, false},
+		{"closed, result out", memoFor(closed, true), true, false, []*Notification{webhook}, false},
+		{"closed, result missing", memoFor(closed, false), true, false, []*Notification{webhook}, true},
+		{"closed, partner", memoFor(closed, false), true, true, []*Notification{webhook}, false},
+		{"in progress, webhook", memoFor(inProgress, false), true, false, []*Notification{webhook}, true},
+		{"in progress, equal snapshot", memoFor(inProgress, false), true, false, []*Notification{snapshot(inProgress)}, false},
+		{"in progress, newer snapshot", memoFor(inProgress, false), true, false, []*Notification{snapshot(closed)}, true},
+		{"equal snapshot after a webhook", memoFor(inProgress, false), true, false, []*Notification{webhook, snapshot(inProgress)}, true},
+		{"last snapshot decides", memoFor(inProgress, false), true, false, []*Notification{snapshot(closed), snapshot(inProgress)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := planFetch(tc.prev, tc.tracked, tc.partner, tc.notes); got != tc.want {
+				t.Errorf("planFetch = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -15,29 +15,10 @@ import (
 // the records the planner (plan.go) calls for.
 
 // needsFetch returns the state last emitted for the case and whether its
-// notifications need a fetch at all.
+// notifications need a fetch at all (planFetch).
 func (p *Processor) needsFetch(w *caseWork) (prev memo, tracked, need bool) {
 	prev, tracked = p.state.get(w.caseID)
-	if !tracked {
-		return prev, false, true
-	}
-	if prev.forgotten() {
-		return prev, true, false // erased on request: never written again
-	}
-	// Closed is terminal (guide 8.3): once its result is out (or, for a
-	// partner, its final status), later notifications of the case change
-	// nothing and need no decryption.
-	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result() || p.cfg.PartnerMode) {
-		return prev, true, false
-	}
-	// A reconcile snapshot equal to what was emitted needs no fetch.
-	if allSnapshots(w.notes) {
-		k := keyOfSnapshot(w.notes[len(w.notes)-1].Snapshot)
-		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result() || p.cfg.PartnerMode) {
-			return prev, true, false
-		}
-	}
-	return prev, true, true
+	return prev, tracked, planFetch(prev, tracked, p.cfg.PartnerMode, w.notes)
 }
 
 // handleCase decides what one case's notifications produce; pre, when set,
@@ -114,15 +95,6 @@ func (p *Processor) handleCase(ctx context.Context, w *caseWork, pre *CaseResult
 	oc, err := p.emit(ctx, c, prev, tracked, origin)
 	oc.fetched = true
 	return oc, err
-}
-
-func allSnapshots(notes []*Notification) bool {
-	for _, n := range notes {
-		if n.Snapshot == nil {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *Processor) fetch(ctx context.Context, caseID string) (*CaseResult, error) {
