@@ -46,10 +46,15 @@ type BackfillConfig struct {
 type BackfillProgress struct {
 	Done, Total int
 	Events      int
-	Forgotten   int           // cases skipped because they were erased with forget
-	Rate        float64       // cases per second
-	ETA         time.Duration // 0 when unknown
-	WindowEnd   time.Time
+	Forgotten   int // cases skipped because they were erased with forget
+	// Unreadable are the caseIds whose list entry and single answer did not
+	// decode; Unidentified counts list entries without a usable caseId.
+	// Neither was re-emitted.
+	Unreadable   []string
+	Unidentified int
+	Rate         float64       // cases per second
+	ETA          time.Duration // 0 when unknown
+	WindowEnd    time.Time
 }
 
 // checkpoint is the resumable position of a backfill.
@@ -63,7 +68,8 @@ type checkpoint struct {
 // every case, the status event of its current state and (once closed) its
 // result, with the same deterministic ids the processor gave them and the
 // origin "backfill", except for the cases cfg.Forgotten reports erased. It
-// writes no processor state. Each page is published
+// decides with the processor's planner (planCase) as if nothing had been
+// emitted, and writes no processor state. Each page is published
 // whole: a cancelled backfill stops between pages, never inside one.
 func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher, codec Codec) (BackfillProgress, error) {
 	var prog BackfillProgress
@@ -104,9 +110,34 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 		return prog, nil
 	}
 
-	p, err := NewProcessor(ProcessorConfig{ClientID: cfg.ClientID, PartnerMode: cfg.PartnerMode, Topics: cfg.Topics, Now: cfg.Now}, src, pub, codec, NewState())
-	if err != nil {
-		return prog, err
+	if cfg.ClientID == "" {
+		return prog, errors.New("backfill: client id is required")
+	}
+	// The processor's planner, with nothing emitted before: every case
+	// gets its status event and, once closed, its result; no state record.
+	rec := recordBuilder{clientID: cfg.ClientID, codec: codec}
+	// emit publishes the events of cases as one page.
+	emit := func(cases []CaseResult) error {
+		var out []Message
+		for i := range cases {
+			if cfg.Forgotten != nil && cfg.Forgotten(cases[i].CaseID) {
+				prog.Forgotten++
+				continue
+			}
+			now := cfg.Now()
+			pl := planCase(cfg.ClientID, cfg.PartnerMode, &cases[i], memo{}, false, now)
+			var err error
+			if out, err = rec.appendEvents(ctx, out, cfg.Topics, &cases[i], &pl, OriginBackfill, now); err != nil {
+				return err
+			}
+		}
+		// A started page completes even when ctx is cancelled meanwhile.
+		if err := pub.Publish(context.WithoutCancel(ctx), out...); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		prog.Done += len(cases)
+		prog.Events += len(out)
+		return nil
 	}
 	began := cfg.Now()
 	doneAtStart := prog.Done
@@ -122,28 +153,9 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var out []Message
-			for i := range cases {
-				if cfg.Forgotten != nil && cfg.Forgotten(cases[i].CaseID) {
-					prog.Forgotten++
-					continue
-				}
-				oc, err := p.diff(ctx, &cases[i], memo{}, false, OriginBackfill, nil)
-				if err != nil {
-					return err
-				}
-				for _, m := range oc.out {
-					if m.Topic != cfg.Topics.State {
-						out = append(out, m)
-					}
-				}
+			if err := emit(cases); err != nil {
+				return err
 			}
-			// A started page completes even when ctx is cancelled meanwhile.
-			if err := pub.Publish(context.WithoutCancel(ctx), out...); err != nil {
-				return fmt.Errorf("publish: %w", err)
-			}
-			prog.Done += len(cases)
-			prog.Events += len(out)
 			prog.WindowEnd = until
 			elapsed := cfg.Now().Sub(began).Seconds()
 			if elapsed > 0 {
@@ -162,12 +174,40 @@ func Backfill(ctx context.Context, cfg BackfillConfig, src Source, pub Publisher
 		if err != nil {
 			return prog, fmt.Errorf("backfill: %w", err)
 		}
+		// List entries that did not decode: each case alone, as the
+		// processor would fetch it; what still fails is reported.
+		for _, id := range ws.Unreadable {
+			if cfg.Forgotten != nil && cfg.Forgotten(id) {
+				prog.Forgotten++
+				continue
+			}
+			c, err := src.Fetch(ctx, id, FetchOptions{StatusOnly: cfg.PartnerMode})
+			if err == nil {
+				err = emit([]CaseResult{*c})
+			}
+			if ctx.Err() != nil {
+				return prog, fmt.Errorf("backfill: %w", ctx.Err())
+			}
+			if err != nil && !errors.Is(err, ErrCaseGone) {
+				prog.Unreadable = append(prog.Unreadable, id)
+			}
+		}
+		prog.Unidentified += ws.Unidentified
 		if err := writeCheckpoint(cfg.Checkpoint, checkpoint{Params: params, Done: until, Cases: prog.Done}); err != nil {
 			return prog, err
 		}
 	}
 	if prog.Done > prog.Total {
 		prog.Total = prog.Done // cases created meanwhile
+	}
+	if n := len(prog.Unreadable) + prog.Unidentified; n > 0 {
+		// Everything else was re-emitted; these were not.
+		first := ""
+		if len(prog.Unreadable) > 0 {
+			first = ", first " + prog.Unreadable[0]
+		}
+		return prog, fmt.Errorf("backfill: %d cases could not be read from POSTIDENT's answers and were not re-emitted (%d without a usable caseId%s)",
+			n, prog.Unidentified, first)
 	}
 	return prog, nil
 }

@@ -27,4 +27,11 @@
 // exactly the set of cases parked now, read at start like the state, with no
 // retention that could drop a case still waiting, and a repeated failure of
 // the same case replaces its record instead of adding one.
+//
+// One place for each rule of what is written: planCase (plan.go) decides
+// what a fetched case produces given what was emitted for it, for the
+// processor and for a backfill alike; recordBuilder (recordbuilder.go)
+// builds every record (encoding, CloudEvents headers, trace context); and
+// HeaderCarrier (carrier.go) is the module's one carrier of trace context
+// in record headers (the Kafka adapter has none of its own).
 package connector

@@ -13,9 +13,9 @@ import (
 // content-type), of its type (ce_type) or of its client (ce_source), so they
 // are built once and shared rather than allocated per record.
 //
-// Sharing is safe because nothing writes into a header value: carriers
-// (HeaderCarrier here, the Kafka adapter's) replace a value with a new slice,
-// and the Kafka clients only read. Every shared value has its capacity equal
+// Sharing is safe because nothing writes into a header value: the one
+// carrier, HeaderCarrier, replaces a value with a new slice, and the Kafka
+// clients only read. Every shared value has its capacity equal
 // to its length (sharedValue), so even an append to one could not write into
 // another.
 

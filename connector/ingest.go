@@ -2,11 +2,7 @@ package connector
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/google/uuid"
-	"go.opentelemetry.io/otel"
 )
 
 // Ingest turns an accepted webhook call into a notification record. It is
@@ -27,17 +23,12 @@ func (i *Ingest) Notify(ctx context.Context, caseID, referenceID string, receive
 		ref := referenceID // only now does a copy go to the heap
 		n.ReferenceID = &ref
 	}
-	val, err := i.Codec.Encode(ctx, i.Topic, n)
+	// Every webhook pays this path, so it allocates little (see
+	// recordBuilder.appendNotification); the trace context goes into the
+	// message of the one-element slice Publish gets anyway.
+	msgs, err := recordBuilder{clientID: i.ClientID, codec: i.Codec}.appendNotification(ctx, make([]Message, 0, 1), i.Topic, n, OriginWebhook)
 	if err != nil {
-		return fmt.Errorf("encode notification: %w", err)
+		return err
 	}
-	// Every webhook pays this path, so it allocates little: the ce_id is
-	// written straight into the headers' buffer, the key shares the
-	// ce_subject bytes, and the trace context goes into the message of the
-	// one-element slice Publish gets anyway.
-	id := uuid.New()
-	hs, key := eventHeaders(TypeNotification, "", &id, i.ClientID, caseID, receivedAt, OriginWebhook)
-	msgs := []Message{{Topic: i.Topic, Key: key, Value: val, Time: receivedAt, Headers: hs}}
-	otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &msgs[0].Headers})
 	return i.Pub.Publish(ctx, msgs...)
 }

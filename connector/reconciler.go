@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -73,10 +72,10 @@ type ReconcileStats struct {
 // where the page is not ordered by creation (see ListWindows); archiving by
 // the archiver shrinks the closed part of the list between runs.
 type Reconciler struct {
-	cfg   ReconcilerConfig
-	src   Source
-	pub   Publisher
-	codec Codec
+	cfg ReconcilerConfig
+	src Source
+	pub Publisher
+	rec recordBuilder // encodes the notifications
 
 	tracer trace.Tracer
 	runs   metric.Int64Counter
@@ -86,7 +85,7 @@ type Reconciler struct {
 // NewReconciler returns a reconciler.
 func NewReconciler(cfg ReconcilerConfig, src Source, pub Publisher, codec Codec) (*Reconciler, error) {
 	cfg.defaults()
-	r := &Reconciler{cfg: cfg, src: src, pub: pub, codec: codec, tracer: otel.Tracer(instrumentation)}
+	r := &Reconciler{cfg: cfg, src: src, pub: pub, rec: recordBuilder{clientID: cfg.ClientID, codec: codec}, tracer: otel.Tracer(instrumentation)}
 	m := otel.Meter(instrumentation)
 	var err error
 	if r.runs, err = m.Int64Counter("postident_reconcile_runs_total", metric.WithDescription("Reconcile runs, by outcome.")); err != nil {
@@ -331,14 +330,11 @@ func (r *Reconciler) notify(ctx context.Context, ids []string) error {
 	now := r.cfg.Now()
 	msgs := make([]Message, 0, len(ids))
 	for _, id := range ids {
-		val, err := r.codec.Encode(ctx, r.cfg.Topics.Notifications, &Notification{CaseID: id, Origin: string(OriginReconcile), ReceivedAt: now})
-		if err != nil {
-			return fmt.Errorf("encode notification: %w", err)
+		n := &Notification{CaseID: id, Origin: string(OriginReconcile), ReceivedAt: now}
+		var err error
+		if msgs, err = r.rec.appendNotification(ctx, msgs, r.cfg.Topics.Notifications, n, OriginReconcile); err != nil {
+			return err
 		}
-		m := Message{Topic: r.cfg.Topics.Notifications, Key: []byte(id), Value: val, Time: now,
-			Headers: EventHeaders(TypeNotification, uuid.NewString(), r.cfg.ClientID, id, now, OriginReconcile)}
-		otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &m.Headers})
-		msgs = append(msgs, m)
 	}
 	if err := r.pub.Publish(ctx, msgs...); err != nil {
 		return fmt.Errorf("publish notifications: %w", err)
@@ -355,14 +351,10 @@ func (r *Reconciler) publish(ctx context.Context, cases []CaseResult) error {
 		for i := start; i < end; i++ {
 			c := &cases[i]
 			n := &Notification{CaseID: c.CaseID, Origin: string(OriginReconcile), ReceivedAt: now, Snapshot: SnapshotOf(c)}
-			val, err := r.codec.Encode(ctx, r.cfg.Topics.Notifications, n)
-			if err != nil {
-				return fmt.Errorf("encode notification: %w", err)
+			var err error
+			if msgs, err = r.rec.appendNotification(ctx, msgs, r.cfg.Topics.Notifications, n, OriginReconcile); err != nil {
+				return err
 			}
-			m := Message{Topic: r.cfg.Topics.Notifications, Key: []byte(c.CaseID), Value: val, Time: now,
-				Headers: EventHeaders(TypeNotification, uuid.NewString(), r.cfg.ClientID, c.CaseID, now, OriginReconcile)}
-			otel.GetTextMapPropagator().Inject(ctx, HeaderCarrier{Headers: &m.Headers})
-			msgs = append(msgs, m)
 		}
 		if err := r.pub.Publish(ctx, msgs...); err != nil {
 			return fmt.Errorf("publish notifications: %w", err)

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,22 +63,7 @@ func (p *Processor) binaryRecords(ctx context.Context, c *CaseResult, now time.T
 			continue
 		}
 		evID := uuid.NewSHA1(eventIDNamespace, []byte("record\x00"+p.cfg.ClientID+"\x00"+c.CaseID+"\x00"+string(r.RecordID))).String()
-		h := EventHeaders(TypeRecord, evID, p.cfg.ClientID, c.CaseID, now, origin)
-		for i := range h {
-			if h[i].Key == HeaderContentType {
-				h = append(h[:i], h[i+1:]...)
-				break
-			}
-		}
-		h = append(h,
-			Header{Key: HeaderRecordID, Value: []byte(r.RecordID)},
-			Header{Key: HeaderRecordType, Value: []byte(r.Type)},
-			Header{Key: HeaderBelongsTo, Value: []byte(r.BelongsTo)},
-			Header{Key: HeaderFileName, Value: []byte(r.FileName)},
-			Header{Key: HeaderContentType, Value: []byte(r.MimeType)},
-			Header{Key: HeaderRecordBytes, Value: []byte(strconv.Itoa(len(data)))},
-		)
-		out = append(out, Message{Topic: p.cfg.Topics.Records, Key: []byte(c.CaseID), Value: data, Headers: h, Time: now})
+		out = p.rec.appendFile(out, p.cfg.Topics.Records, evID, c.CaseID, now, origin, &r, data)
 		p.events.Add(ctx, 1, p.eventAttr("record", origin))
 	}
 	return out

@@ -12,7 +12,6 @@
 //     without a group, for state loading and replays.
 //   - EnsureTopics, DescribeTopic and Ping: topic creation with the right
 //     cleanup policy, and the readiness check.
-//   - HeaderCarrier: OpenTelemetry trace context in record headers.
 //   - Lease: at most one active holder among replicas, using a consumer group
 //     on a one-partition topic.
 //
