@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a temporary directory: nothing to do if it stays
 	fmt.Fprintln(stdout, bench.DescribeMachine(ctx, o.Brokers))
 	fmt.Fprintf(stdout, "settings: RSA-%d, %d partitions, processor list coalescing %v (min %d, 0 = default), writer batch timeout %s\n", o.KeyBits, o.Partitions, o.Coalesce, o.CoalesceMin, orDefault(o.BatchTimeout))
 	steps := map[string]func(context.Context) error{

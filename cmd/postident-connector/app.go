@@ -375,7 +375,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 				}
 				r = rd
 			}
-			defer r.Close() // leaves the group at once
+			defer func() { _ = r.Close() }() // leaves the group at once
 			a.observeLag("processor", r)
 			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: a.cfg.Postident.ClientID, PartnerMode: a.cfg.Postident.PartnerMode,
 				Topics: topics, Parallelism: a.cfg.ProcessorParallelism, Logger: a.log,

@@ -82,7 +82,6 @@ func TestWrongDataPasswordStopsProcessor(t *testing.T) {
 	e := newE2E(t, envOpts{noStart: true, env: map[string]string{"POSTIDENT_DATA_PASSWORD": "wrong-data-password", "ROLES": "webhook,processor",
 		"PROCESSOR_RETRY_BUDGET": "1s"}})
 	e.start()
-	var ids []string
 	for range connector.OperatorThreshold {
 		id, err := e.sim.CreateCase(sim.CaseSpec{Method: connector.MethodEID, Class: connector.ClassGwG, Scenario: "success"})
 		if err != nil {
@@ -91,7 +90,6 @@ func TestWrongDataPasswordStopsProcessor(t *testing.T) {
 		if err := e.sim.RunToEnd(id); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
 	}
 	eventually(t, 60*time.Second, "the processor stopped for an operator", func() (bool, string) {
 		code, body := getAdmin(t, e.adminURL()+"/readyz")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs := flag.NewFlagSet("dead-letter list", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		if err := fs.Parse(args[1:]); err != nil {
-			if err == flag.ErrHelp {
+			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}
 			return errUsage
@@ -52,7 +53,7 @@ func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.SetOutput(stderr)
 		all := fs.Bool("all", false, "retry every parked case")
 		if err := fs.Parse(args[1:]); err != nil {
-			if err == flag.ErrHelp {
+			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}
 			return errUsage

@@ -103,21 +103,21 @@ func TestNoPersonalDataInTelemetry(t *testing.T) {
 	for _, s := range spans {
 		fmt.Fprintf(&spanText, "span %s status %q\n", s.Name(), s.Status().Description)
 		for _, a := range s.Attributes() {
-			fmt.Fprintf(&spanText, "  attr %s=%s\n", a.Key, a.Value.Emit())
+			fmt.Fprintf(&spanText, "  attr %s=%s\n", a.Key, a.Value.String())
 		}
 		for _, ev := range s.Events() {
 			fmt.Fprintf(&spanText, "  event %s\n", ev.Name)
 			for _, a := range ev.Attributes {
-				fmt.Fprintf(&spanText, "    attr %s=%s\n", a.Key, a.Value.Emit())
+				fmt.Fprintf(&spanText, "    attr %s=%s\n", a.Key, a.Value.String())
 			}
 		}
 		for _, l := range s.Links() {
 			for _, a := range l.Attributes {
-				fmt.Fprintf(&spanText, "  link attr %s=%s\n", a.Key, a.Value.Emit())
+				fmt.Fprintf(&spanText, "  link attr %s=%s\n", a.Key, a.Value.String())
 			}
 		}
 		for _, a := range s.Resource().Attributes() {
-			fmt.Fprintf(&spanText, "  resource %s=%s\n", a.Key, a.Value.Emit())
+			fmt.Fprintf(&spanText, "  resource %s=%s\n", a.Key, a.Value.String())
 		}
 	}
 	outputs := []struct{ name, text string }{

@@ -2,6 +2,7 @@ package avro_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -43,7 +44,8 @@ func decodeBounded(t *testing.T, decode func() error) error {
 	}()
 	select {
 	case err := <-done:
-		if p, ok := err.(panicError); ok {
+		var p panicError
+		if errors.As(err, &p) {
 			t.Fatalf("decoder panicked: %v", p.v)
 		}
 		return err

@@ -88,7 +88,7 @@ func serveSim(ctx context.Context, o SimOptions) error {
 		return err
 	}
 	defer s.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
@@ -274,13 +274,13 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 	control.HandleFunc("/debug/pprof/", pprof.Index)
 	control.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	control.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	cln, err := net.Listen("tcp", "127.0.0.1:0")
+	cln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	csrv := &http.Server{Handler: control, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = csrv.Serve(cln) }()
-	defer csrv.Close()
+	defer func() { _ = csrv.Close() }()
 	rd.Control = "http://" + cln.Addr().String()
 
 	var hsrv *http.Server
@@ -296,7 +296,7 @@ func serveConnector(ctx context.Context, o ConnectorOptions) error {
 		if err != nil {
 			return err
 		}
-		ln, err := net.Listen("tcp", o.WebhookAddr)
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", o.WebhookAddr)
 		if err != nil {
 			return err
 		}
@@ -429,12 +429,14 @@ func (c *child) stop() {
 		return
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	var exit error // the status of a child we stopped: nothing to report
 	select {
-	case <-c.done:
+	case exit = <-c.done:
 	case <-time.After(10 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.done
+		exit = <-c.done
 	}
+	_ = exit
 }
 
 // childStats asks the connector child's control endpoint.
@@ -461,12 +463,12 @@ func getJSON(ctx context.Context, url string, out any) error {
 }
 
 // freeAddr returns a loopback address that was free a moment ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func freeAddr(ctx context.Context) (string, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String(), nil
 }
 

@@ -201,7 +201,7 @@ func (d *Driver) deleteTopics(t connector.Topics) {
 // other; the connector's webhook address is chosen first so the simulator
 // can be told where to send webhooks.
 func (d *Driver) startPair(ctx context.Context, so SimOptions, co ConnectorOptions, withWebhooks bool) (simURL string, cr connectorReady, stop func(), sim, conn *child, err error) {
-	hookAddr, err := freeAddr()
+	hookAddr, err := freeAddr(ctx)
 	if err != nil {
 		return "", cr, nil, nil, nil, err
 	}
@@ -447,7 +447,7 @@ func (d *Driver) profile(ctx context.Context, control, name string, seconds int)
 			return
 		}
 		defer resp.Body.Close()
-		_ = os.MkdirAll(d.o.ProfileDir, 0o755)
+		_ = os.MkdirAll(d.o.ProfileDir, 0o750)
 		f, err := os.Create(filepath.Join(d.o.ProfileDir, name+".pprof"))
 		if err != nil {
 			return

@@ -109,13 +109,6 @@ func (f *follower) read(ctx context.Context, r *kafkago.Reader, partition int) {
 	}
 }
 
-// position returns the next offset the follower will read on partition.
-func (f *follower) position(partition int) int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.pos[partition]
-}
-
 // waitFor blocks until, on every partition of ends, the follower has read
 // every record below the given end offset (a partition whose first retained
 // offset is already its end counts as read), or ctx ends.

@@ -52,7 +52,7 @@ func AdminHandler(t *Telemetry, h *Health) http.Handler {
 			writeText(w, http.StatusOK, "ok\n")
 			return
 		}
-		ready, failures := h.Ready(r.Context())
+		_, failures := h.Ready(r.Context())
 		// ?exclude=processor leaves named components out: a process running
 		// the webhook and the processor together keeps taking webhooks
 		// while its processor waits for an operator, and its webhook
@@ -60,7 +60,7 @@ func AdminHandler(t *Telemetry, h *Health) http.Handler {
 		for _, name := range strings.Split(r.URL.Query().Get("exclude"), ",") {
 			delete(failures, strings.TrimSpace(name))
 		}
-		ready = len(failures) == 0
+		ready := len(failures) == 0
 		if ready {
 			writeText(w, http.StatusOK, "ok\n")
 			return
