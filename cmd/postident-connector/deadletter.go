@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
@@ -69,10 +68,11 @@ func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // readDeadLetters reads the dead-letter topic to its end: the cases parked
 // now (a tombstone removes a case).
-func readDeadLetters(ctx context.Context, cfg *Config, kcfg kafka.Config, codec *avro.Codec) (map[string]*connector.DeadLetter, error) {
+func readDeadLetters(ctx context.Context, t *tools) (map[string]*connector.DeadLetter, error) {
+	cfg, codec := t.cfg, t.codec
 	var mu sync.Mutex
 	out := map[string]*connector.DeadLetter{}
-	err := kafka.ReadAll(ctx, kcfg, cfg.Topics.DeadLetter, func(m connector.Message) error {
+	err := kafka.ReadAll(ctx, t.kcfg, cfg.Topics.DeadLetter, func(m connector.Message) error {
 		var d *connector.DeadLetter
 		if m.Value != nil {
 			d = &connector.DeadLetter{}
@@ -95,29 +95,12 @@ func readDeadLetters(ctx context.Context, cfg *Config, kcfg kafka.Config, codec 
 	return out, nil
 }
 
-func deadLetterSetup(ctx context.Context) (*Config, kafka.Config, *avro.Codec, error) {
-	cfg, err := LoadConfig(ctx)
-	if err != nil {
-		return nil, kafka.Config{}, nil, err
-	}
-	kcfg, err := cfg.kafkaConfig()
-	if err != nil {
-		return nil, kafka.Config{}, nil, err
-	}
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
-		RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
-	if err != nil {
-		return nil, kafka.Config{}, nil, err
-	}
-	return cfg, kcfg, codec, nil
-}
-
 func deadLetterList(ctx context.Context, stdout io.Writer) error {
-	cfg, kcfg, codec, err := deadLetterSetup(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	parked, err := readDeadLetters(ctx, cfg, kcfg, codec)
+	parked, err := readDeadLetters(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -148,11 +131,12 @@ func deadLetterList(ctx context.Context, stdout io.Writer) error {
 // (connector.HeaderStoredAnswer); the processor does the rest, with the
 // same deterministic event ids as always.
 func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error {
-	cfg, kcfg, codec, err := deadLetterSetup(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	parked, err := readDeadLetters(ctx, cfg, kcfg, codec)
+	cfg, codec := t.cfg, t.codec
+	parked, err := readDeadLetters(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -162,7 +146,7 @@ func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error 
 		}
 		slices.Sort(ids)
 	}
-	w, err := kafka.NewWriter(kcfg)
+	w, err := kafka.NewWriter(t.kcfg)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
@@ -38,20 +37,12 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "usage: postident-connector forget CASEID... | --file FILE")
 		return errUsage
 	}
-	cfg, err := LoadConfig(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	kcfg, err := cfg.kafkaConfig()
-	if err != nil {
-		return err
-	}
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
-		RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
-	if err != nil {
-		return err
-	}
-	w, err := kafka.NewWriter(kcfg)
+	cfg, codec := t.cfg, t.codec
+	w, err := kafka.NewWriter(t.kcfg)
 	if err != nil {
 		return err
 	}

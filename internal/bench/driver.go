@@ -162,14 +162,21 @@ func yes(ok bool) string {
 // topics returns fresh topic names for one scenario and creates them.
 func (d *Driver) topics(ctx context.Context, scenario string) (connector.Topics, error) {
 	p := "bench-" + d.runID + "-" + scenario + "."
-	t := connector.Topics{Status: p + "status", Result: p + "result", Notifications: p + "notifications", State: p + "state", Records: p + "records"}
+	t := scenarioTopics(p)
 	n := d.o.Partitions
 	err := kafka.EnsureTopics(ctx, d.kcfg(),
 		kafka.TopicSpec{Name: t.Status, Partitions: n, ReplicationFactor: 1},
 		kafka.TopicSpec{Name: t.Result, Partitions: n, ReplicationFactor: 1, Compact: true},
 		kafka.TopicSpec{Name: t.Notifications, Partitions: n, ReplicationFactor: 1},
-		kafka.TopicSpec{Name: t.State, Partitions: n, ReplicationFactor: 1, Compact: true})
+		kafka.TopicSpec{Name: t.State, Partitions: n, ReplicationFactor: 1, Compact: true},
+		kafka.TopicSpec{Name: t.DeadLetter, Partitions: n, ReplicationFactor: 1, Compact: true})
 	return t, err
+}
+
+// scenarioTopics names the topics of one scenario, prefix p.
+func scenarioTopics(p string) connector.Topics {
+	return connector.Topics{Status: p + "status", Result: p + "result", Notifications: p + "notifications", State: p + "state",
+		Records: p + "records", DeadLetter: p + "dead-letter"}
 }
 
 func (d *Driver) kcfg() kafka.Config {
@@ -187,7 +194,7 @@ func (d *Driver) deleteTopics(t connector.Topics) {
 	defer cancel()
 	req := kmsg.NewPtrDeleteTopicsRequest()
 	req.TimeoutMillis = 20000
-	for _, n := range []string{t.Status, t.Result, t.Notifications, t.State} {
+	for _, n := range []string{t.Status, t.Result, t.Notifications, t.State, t.DeadLetter} {
 		nn := n
 		rt := kmsg.NewDeleteTopicsRequestTopic()
 		rt.Topic = &nn

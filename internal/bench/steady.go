@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
@@ -34,7 +35,7 @@ func (d *Driver) Steady(ctx context.Context) error {
 	d.printf("\n== steady state: %d cases of all time, %d live (the rest older than the expiry horizon)\n", all, live)
 	d.printf("load average before: %s\n", LoadAvg())
 	p := "bench-" + d.runID + "-steady."
-	topics := connector.Topics{Status: p + "status", Result: p + "result", Notifications: p + "notifications", State: p + "state", Records: p + "records"}
+	topics := scenarioTopics(p)
 	n := d.o.Partitions
 	// Small segments and an eager cleaner, so the compaction is seen within
 	// minutes; tombstones are dropped by the pass after the one that
@@ -43,6 +44,7 @@ func (d *Driver) Steady(ctx context.Context) error {
 		kafka.TopicSpec{Name: topics.Status, Partitions: n, ReplicationFactor: 1},
 		kafka.TopicSpec{Name: topics.Result, Partitions: n, ReplicationFactor: 1, Compact: true},
 		kafka.TopicSpec{Name: topics.Notifications, Partitions: n, ReplicationFactor: 1},
+		kafka.TopicSpec{Name: topics.DeadLetter, Partitions: n, ReplicationFactor: 1, Compact: true},
 		kafka.TopicSpec{Name: topics.State, Partitions: n, ReplicationFactor: 1, Compact: true, Configs: map[string]string{
 			"segment.bytes": "8388608", "segment.ms": "20000", "min.cleanable.dirty.ratio": "0.01", "delete.retention.ms": "1000", "min.compaction.lag.ms": "0"}}); err != nil {
 		return err
@@ -75,7 +77,8 @@ func (d *Driver) Steady(ctx context.Context) error {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start = time.Now()
-	st, recs, err := loadState(ctx, d.kcfg(), codec, topics.State, slog.Default())
+	st := connector.NewState()
+	recs, err := app.ReadState(ctx, d.kcfg(), topics.State, codec, st, slog.Default())
 	if err != nil {
 		return err
 	}
