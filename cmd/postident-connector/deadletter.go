@@ -146,23 +146,11 @@ func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error 
 		}
 		slices.Sort(ids)
 	}
-	w, err := kafka.NewWriter(t.kcfg)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	failed := 0
-	for _, id := range ids {
-		if !connector.ValidCaseID(id) {
-			failed++
-			fmt.Fprintf(stdout, "%s\tskipped: not a POSTIDENT case id\n", id)
-			continue
-		}
-		now := time.Now()
+	return t.publishEach(ctx, stdout, "dead-letter retry", ids, func(id string, now time.Time) ([]connector.Message, string, error) {
 		n := &connector.Notification{CaseID: id, Origin: string(connector.OriginBackfill), ReceivedAt: now}
 		val, err := codec.Encode(ctx, cfg.Topics.Notifications, n)
 		if err != nil {
-			return fmt.Errorf("encode notification: %w", err)
+			return nil, "", abort{fmt.Errorf("encode notification: %w", err)}
 		}
 		hs := connector.EventHeaders(connector.TypeNotification, uuid.NewString(), cfg.Postident.ClientID, id, now, connector.OriginBackfill)
 		hs = append(hs, connector.Header{Key: connector.HeaderRetry, Value: []byte("true")})
@@ -174,15 +162,6 @@ func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error 
 			hs = append(hs, connector.Header{Key: connector.HeaderStoredAnswer, Value: []byte(*d.EncryptedAnswer)})
 			note = "retry requested, with the stored encrypted answer"
 		}
-		if err := w.Publish(ctx, connector.Message{Topic: cfg.Topics.Notifications, Key: []byte(id), Value: val, Headers: hs, Time: now}); err != nil {
-			failed++
-			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
-			continue
-		}
-		fmt.Fprintf(stdout, "%s\t%s\n", id, note)
-	}
-	if failed > 0 {
-		return fmt.Errorf("dead-letter retry: %d of %d case ids failed", failed, len(ids))
-	}
-	return nil
+		return []connector.Message{{Topic: cfg.Topics.Notifications, Key: []byte(id), Value: val, Headers: hs, Time: now}}, note, nil
+	})
 }

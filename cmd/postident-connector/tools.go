@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
 
+	"github.com/postident-connector/postident-connector/connector"
 	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
@@ -33,4 +38,49 @@ func openTools(ctx context.Context) (*tools, error) {
 		return nil, err
 	}
 	return &tools{cfg: cfg, kcfg: kcfg, codec: codec}, nil
+}
+
+// abort is an error of publishEach's build that stops the whole command
+// instead of failing one case.
+type abort struct{ error }
+
+// publishEach writes, with one writer, the records build returns for each
+// case id (now is the time to stamp them with) and prints one line per id
+// on out: build's note, or why the id was skipped or failed. A failed id
+// does not stop the others; the command fails at the end with their count
+// (an abort from build stops it at once).
+func (t *tools) publishEach(ctx context.Context, out io.Writer, cmd string, ids []string,
+	build func(id string, now time.Time) ([]connector.Message, string, error),
+) error {
+	w, err := kafka.NewWriter(t.kcfg)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	failed := 0
+	for _, id := range ids {
+		if !connector.ValidCaseID(id) {
+			failed++
+			fmt.Fprintf(out, "%s\tskipped: not a POSTIDENT case id\n", id)
+			continue
+		}
+		msgs, note, err := build(id, time.Now())
+		var stop abort
+		if errors.As(err, &stop) {
+			return stop.error
+		}
+		if err == nil {
+			err = w.Publish(ctx, msgs...)
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(out, "%s\tfailed: %v\n", id, err)
+			continue
+		}
+		fmt.Fprintf(out, "%s\t%s\n", id, note)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%s: %d of %d case ids failed", cmd, failed, len(ids))
+	}
+	return nil
 }

@@ -190,7 +190,13 @@ func childStats(ctx context.Context, control string) (ChildStats, error) {
 }
 
 func getJSON(ctx context.Context, url string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	return callJSON(ctx, http.MethodGet, url, out)
+}
+
+// callJSON sends a request without a body and decodes the JSON answer
+// into out.
+func callJSON(ctx context.Context, method, url string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		return err
 	}
@@ -200,7 +206,7 @@ func getJSON(ctx context.Context, url string, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
+		return fmt.Errorf("%s %s: %s", method, url, resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }

@@ -62,44 +62,29 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if o.Partitions <= 0 {
-		o.Partitions = 6
-	}
-	if o.KeyBits <= 0 {
-		o.KeyBits = 3072
-	}
+	positive(&o.Partitions, 6) // the connector's KAFKA_TOPIC_PARTITIONS default
+	positive(&o.KeyBits, 3072)
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
 	if len(o.Rates) == 0 {
 		o.Rates = []int{500, 2000, 5000}
 	}
-	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
-	}
-	if o.Conns <= 0 {
-		o.Conns = 512
-	}
-	if o.SatDuration <= 0 {
-		o.SatDuration = 10 * time.Second
-	}
-	if o.SatConns <= 0 {
-		o.SatConns = 256
-	}
-	if o.E2ERate <= 0 {
-		o.E2ERate = 200
-	}
-	if o.E2EDuration <= 0 {
-		o.E2EDuration = 15 * time.Second
-	}
-	if o.Burst <= 0 {
-		o.Burst = 10000
-	}
-	if o.ReconcileCases <= 0 {
-		o.ReconcileCases = 10000
-	}
-	if o.StateCases <= 0 {
-		o.StateCases = 1000000
+	positive(&o.Duration, 10*time.Second)
+	positive(&o.Conns, 512)
+	positive(&o.SatDuration, 10*time.Second)
+	positive(&o.SatConns, 256)
+	positive(&o.E2ERate, 200)
+	positive(&o.E2EDuration, 15*time.Second)
+	positive(&o.Burst, 10000)
+	positive(&o.ReconcileCases, 10000)
+	positive(&o.StateCases, 1000000)
+}
+
+// positive sets *p to def unless it is above zero.
+func positive[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
 	}
 }
 

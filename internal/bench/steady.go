@@ -50,15 +50,11 @@ func (d *Driver) Steady(ctx context.Context) error {
 		return err
 	}
 	defer d.deleteTopics(topics)
-	w, err := kafka.NewWriter(d.kcfg())
+	w, codec, err := d.stateWriter()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	codec, err := avro.New(avro.Config{})
-	if err != nil {
-		return err
-	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	old := now.Add(-200 * 24 * time.Hour)
 	start := time.Now()
@@ -123,20 +119,11 @@ func (d *Driver) Steady(ctx context.Context) error {
 	}
 	d.printf("state topic on disk after compaction: %s (waited until %s or 8 min)\n", mib(size), mib(target))
 
-	co := ConnectorOptions{Topics: topics, GroupPrefix: "bench-" + d.runID + "-steady", Roles: []string{"processor"}}
-	_, cr, stop, _, _, err := d.startPair(ctx, SimOptions{}, co, false)
+	cr, raw, gc, stop, err := d.reloadChild(ctx, topics, "bench-"+d.runID+"-steady")
 	if err != nil {
 		return err
 	}
 	defer stop()
-	raw, err := childStats(ctx, cr.Control)
-	if err != nil {
-		return err
-	}
-	var gc ChildStats
-	if err := getJSON(ctx, cr.Control+"/bench/stats?gc=1", &gc); err != nil {
-		return err
-	}
 	d.printf("connector child reloaded %d records -> %d cases in %s (%.0f records/s); RSS %s (peak %s); after GC: RSS %s, heap in use %s\n",
 		cr.StateRecords, cr.StateCases, cr.StateLoad.Round(time.Millisecond), float64(cr.StateRecords)/cr.StateLoad.Seconds(),
 		mib(raw.RSS), mib(raw.HWM), mib(gc.RSS), mib(int64(gc.HeapInuse)))
@@ -146,13 +133,26 @@ func (d *Driver) Steady(ctx context.Context) error {
 	return nil
 }
 
+// stateWriter opens the writer and the codec writeStates writes with.
+func (d *Driver) stateWriter() (*kafka.Writer, *avro.Codec, error) {
+	codec, err := avro.New(avro.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := kafka.NewWriter(d.kcfg())
+	return w, codec, err
+}
+
+// stateChunk is how many state records writeStates publishes at a time.
+const stateChunk = 5000
+
 // writeStates writes n CaseState records of closed cases, the i-th last
 // changed at changed(i), with the headers the processor writes.
 func (d *Driver) writeStates(ctx context.Context, w *kafka.Writer, codec *avro.Codec, topic string, n int, changed func(int) time.Time) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
-	const chunk = 5000
+	const chunk = stateChunk
 	tp := []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	for range 4 {
 		wg.Add(1)
