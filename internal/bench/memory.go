@@ -62,8 +62,8 @@ func (d *Driver) Memory(ctx context.Context) error {
 
 // Reload writes StateCases CaseState records to a compacted topic and
 // starts a connector child with the processor role, which loads them as
-// App.loadState does (kafka.ReadAll, Codec.Decode, State.Apply) before it
-// is ready; then reads its memory.
+// `run` does (internal/app: kafka.ReadAll, Codec.Decode, State.Apply) before
+// it is ready; then reads its memory.
 func (d *Driver) Reload(ctx context.Context) error {
 	n := d.o.StateCases
 	d.printf("\n== state reload: %d CaseState records on a compacted topic\n", n)

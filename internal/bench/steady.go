@@ -28,7 +28,8 @@ func (allOwner) Owns(string) bool { return true }
 // days ago, n now), loads them in the driver, expires the old ones with
 // Processor.ExpireOnce (4n tombstones on the state topic), waits for the log
 // cleaner to compact the topic, and reloads it in a connector child as
-// App.loadState does: memory and reload time then follow the live cases.
+// `run` does (internal/app): memory and reload time then follow the live
+// cases.
 func (d *Driver) Steady(ctx context.Context) error {
 	live := d.o.StateCases
 	all := 5 * live
