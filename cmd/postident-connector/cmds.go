@@ -138,8 +138,8 @@ func cmdSchemasRegister(ctx context.Context, stdout io.Writer) error {
 	if cfg.Registry.URL == "" {
 		return errors.New("schemas register: SCHEMA_REGISTRY_URL is not set")
 	}
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
-		RegistryPassword: cfg.Registry.Password, AutoRegister: true})
+	cfg.Registry.AutoRegister = true // registering is what was asked for
+	codec, err := cfg.NewCodec()
 	if err != nil {
 		return err
 	}
