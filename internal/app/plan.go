@@ -11,12 +11,12 @@ import (
 )
 
 // Plan is what an App runs for its Config and Options, decided before
-// anything starts: the roles, and the configuration handed to each
-// constructor. Run builds every role from it and from nothing else, so two
-// Apps with equal Plans run the same connector (the load tool's test
-// compares its child's Plan with the one of `run`). Loggers, callbacks and
-// what is loaded at start (state, parked cases, the private key) are not
-// part of it.
+// anything starts: the roles, and the configuration Run hands to each
+// role's constructor (processor, reconciler, archiver, webhook, the Kafka,
+// POSTIDENT and Avro clients). The load tool's test compares its child's
+// Plan with the one of `run`. Loggers, callbacks, listen addresses and what
+// is loaded at start (state, parked cases, the private key) are not part
+// of it.
 type Plan struct {
 	// Roles that run, in start order.
 	Roles []string
@@ -44,8 +44,6 @@ type Plan struct {
 	ArchiverTopic, ArchiverGroup string
 
 	Webhook webhook.Config
-
-	ShutdownTimeout time.Duration
 }
 
 // Tuning holds settings that have no environment variable: the load tool
@@ -68,7 +66,7 @@ func (a *App) makePlan() (Plan, error) {
 	}
 	kcfg.BatchTimeout = a.opts.Tuning.WriterBatchTimeout
 	topics := c.PipelineTopics()
-	p := Plan{Kafka: kcfg, Codec: c.avroConfig(), SCR: c.scrConfig(a.opts.Version), ShutdownTimeout: c.ShutdownTimeout}
+	p := Plan{Kafka: kcfg, Codec: c.avroConfig(), SCR: c.scrConfig(a.opts.Version)}
 	for _, r := range []string{"webhook", "processor", "reconciler", "archiver"} {
 		if c.HasRole(r) {
 			p.Roles = append(p.Roles, r)

@@ -11,6 +11,8 @@ import (
 	"github.com/postident-connector/postident-connector/internal/webhook"
 )
 
+// startAdmin serves /healthz, /readyz and /metrics first, so that a
+// starting connector answers its probes (not ready) while it loads.
 func (a *App) startAdmin() error {
 	ln := a.opts.AdminListener
 	if ln == nil {

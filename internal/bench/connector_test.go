@@ -42,6 +42,9 @@ func TestChildRunsTheAppOfRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer done()
+		if !reflect.DeepEqual(a.Config(), cfg) {
+			t.Errorf("the child's Config differs from run's:\nchild %+v\nrun   %+v", a.Config(), cfg)
+		}
 		p, err := a.Plan()
 		if err != nil {
 			t.Fatal(err)
