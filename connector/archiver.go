@@ -27,6 +27,18 @@ type ArchiverConfig struct {
 	Logger *slog.Logger
 }
 
+func (c *ArchiverConfig) defaults() {
+	if c.BatchSize <= 0 || c.BatchSize > MaxArchiveBatch {
+		c.BatchSize = MaxArchiveBatch
+	}
+	if c.Linger <= 0 {
+		c.Linger = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
 // ArchiveAck is the JSON value a downstream service writes to the
 // acknowledgement topic (ARCHIVE_SOURCE_TOPIC), keyed by the caseId. The key
 // is what counts; the value must not be null (null is a tombstone), and
@@ -51,15 +63,7 @@ type Archiver struct {
 
 // NewArchiver returns an archiver.
 func NewArchiver(cfg ArchiverConfig, src Source) (*Archiver, error) {
-	if cfg.BatchSize <= 0 || cfg.BatchSize > MaxArchiveBatch {
-		cfg.BatchSize = MaxArchiveBatch
-	}
-	if cfg.Linger <= 0 {
-		cfg.Linger = 2 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.defaults()
 	a := &Archiver{cfg: cfg, src: src}
 	m := otel.Meter(instrumentation)
 	var err error

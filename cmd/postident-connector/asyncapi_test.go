@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/schemas"
 )
 
@@ -116,7 +117,7 @@ func codeTopics(t *testing.T) []string {
 			out = append(out, s)
 		}
 	}
-	ct := reflect.TypeOf(TopicsConfig{})
+	ct := reflect.TypeOf(app.TopicsConfig{})
 	for i := range ct.NumField() {
 		tag := ct.Field(i).Tag.Get("env")
 		if _, def, ok := strings.Cut(tag, "default="); ok {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/scr"
 )
@@ -64,34 +64,31 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "usage: postident-connector backfill --created-from DATE --created-until DATE [--include-archived] [--closed-from DATE --closed-until DATE] [--dry-run]")
 		return errUsage
 	}
-	cfg, err := LoadConfig(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	bc.ClientID, bc.PartnerMode, bc.Topics = cfg.Postident.ClientID, cfg.Postident.PartnerMode, cfg.topics()
+	cfg, kcfg, codec := t.cfg, t.kcfg, t.codec
+	bc.ClientID, bc.PartnerMode, bc.Topics = cfg.Postident.ClientID, cfg.Postident.PartnerMode, cfg.PipelineTopics()
 	if *statusTopic != "" {
 		bc.Topics.Status = *statusTopic
 	}
 	if *resultTopic != "" {
 		bc.Topics.Result = *resultTopic
 	}
-	client, err := newSCRClient(cfg, nil)
+	client, err := app.NewSCRClient(cfg, nil, version)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	kcfg, err := cfg.kafkaConfig()
-	if err != nil {
-		return err
-	}
 	if cfg.Kafka.CreateTopics && !bc.DryRun {
 		// Backfills may go to topics of their own: create them like the
 		// connector creates its own.
 		ret := cfg.Kafka.Retention.Milliseconds()
 		if err := kafka.EnsureTopics(ctx, kcfg,
 			kafka.TopicSpec{Name: bc.Topics.Status, Partitions: cfg.Kafka.Partitions, ReplicationFactor: cfg.Kafka.ReplicationFactor, RetentionMs: ret},
-			resultTopicSpec(cfg, bc.Topics.Result)); err != nil {
-			return fmt.Errorf("kafka topics: %w", explainTopics(err))
+			app.ResultTopicSpec(cfg, bc.Topics.Result)); err != nil {
+			return fmt.Errorf("kafka topics: %w", app.ExplainTopics(err))
 		}
 	}
 	w, err := kafka.NewWriter(kcfg)
@@ -99,16 +96,12 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer w.Close()
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username, RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
-	if err != nil {
-		return err
-	}
 	if !bc.DryRun {
 		// Cases erased with `forget` are never re-emitted: read their
 		// markers from the state topic first.
-		st, _, err := readStateTopic(ctx, kcfg, cfg.Topics.State, codec, slog.Default())
-		if err != nil {
-			return fmt.Errorf("backfill needs the forget markers of the state topic (run the connector once to create it, or set TOPIC_STATE): %w", err)
+		st := connector.NewState()
+		if _, err := app.ReadState(ctx, kcfg, cfg.Topics.State, codec, st, slog.Default()); err != nil {
+			return fmt.Errorf("backfill needs the forget markers of the state topic (run the connector once to create it, or set TOPIC_STATE): read state from %s: %w", cfg.Topics.State, err)
 		}
 		bc.Forgotten = st.Forgotten
 	}

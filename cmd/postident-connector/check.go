@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/scr"
 )
@@ -23,14 +24,14 @@ func cmdCheck(ctx context.Context, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "ok    %-13s %s\n", name, okText)
 	}
-	cfg, err := LoadConfig(ctx)
+	cfg, err := app.LoadConfig(ctx)
 	if err != nil {
 		report("configuration", err, "")
 		return fmt.Errorf("check failed")
 	}
 	report("configuration", cfg.Validate(false), fmt.Sprintf("roles %v", cfg.Roles))
 
-	kcfg, err := cfg.kafkaConfig()
+	kcfg, err := cfg.KafkaClientConfig()
 	if err != nil {
 		report("kafka", err, "")
 	} else {
@@ -43,7 +44,7 @@ func cmdCheck(ctx context.Context, stdout io.Writer) error {
 		report("kafka", err, fmt.Sprintf("brokers %v answer", cfg.Kafka.Brokers))
 	}
 
-	client, err := newSCRClient(cfg, nil)
+	client, err := app.NewSCRClient(cfg, nil, version)
 	if err != nil {
 		report("postident", err, "")
 		return fmt.Errorf("check failed")
@@ -58,7 +59,7 @@ func cmdCheck(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("check failed")
 	}
 	report("credentials", nil, "POSTIDENT accepted the client id and credentials")
-	if w := keyFileWarning(cfg.Postident.PrivateKeyFile); w != "" {
+	if w := app.KeyFileWarning(cfg.Postident.PrivateKeyFile); w != "" {
 		fmt.Fprintf(stdout, "WARN  %-13s %s\n", "key file", w)
 	}
 	switch {

@@ -7,43 +7,28 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/scr"
-	"github.com/postident-connector/postident-connector/internal/telemetry"
 	"github.com/postident-connector/postident-connector/schemas"
 )
 
-// setup loads configuration, logging and telemetry for a command.
-func setup(ctx context.Context, stderr io.Writer) (*Config, *telemetry.Telemetry, func(), error) {
-	cfg, err := LoadConfig(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	log, err := telemetry.NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("LOG_LEVEL/LOG_FORMAT: %w", err)
-	}
-	slog.SetDefault(log)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "postident-connector", ServiceVersion: version})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("telemetry: %w", err)
-	}
-	return cfg, tel, func() { _ = tel.Shutdown(context.Background()) }, nil
-}
-
+// cmdRun runs the connector's roles as the environment configures them.
 func cmdRun(ctx context.Context, stderr io.Writer) error {
-	cfg, tel, done, err := setup(ctx, stderr)
+	cfg, err := app.LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	a, _, done, err := app.Start(ctx, cfg, stderr, app.Options{Version: version})
 	if err != nil {
 		return err
 	}
 	defer done()
-	app := NewApp(cfg, slog.Default(), tel)
-	return app.Run(ctx)
+	return a.Run(ctx)
 }
 
 // cmdCase implements `case get CASEID [--full] [--status]`.
@@ -75,11 +60,11 @@ func cmdCase(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: postident-connector case get CASEID [--full] [--status]")
 		return errUsage
 	}
-	cfg, err := LoadConfig(ctx)
+	cfg, err := app.LoadConfig(ctx)
 	if err != nil {
 		return err
 	}
-	client, err := newSCRClient(cfg, nil)
+	client, err := app.NewSCRClient(cfg, nil, version)
 	if err != nil {
 		return err
 	}
@@ -146,15 +131,15 @@ func readIDs(path string) ([]string, error) {
 // cmdSchemasRegister registers the event schemas in SCHEMA_REGISTRY_URL
 // under <topic>-value for the configured topics, and prints their ids.
 func cmdSchemasRegister(ctx context.Context, stdout io.Writer) error {
-	cfg, err := LoadConfig(ctx)
+	cfg, err := app.LoadConfig(ctx)
 	if err != nil {
 		return err
 	}
 	if cfg.Registry.URL == "" {
 		return errors.New("schemas register: SCHEMA_REGISTRY_URL is not set")
 	}
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
-		RegistryPassword: cfg.Registry.Password, AutoRegister: true})
+	cfg.Registry.AutoRegister = true // registering is what was asked for
+	codec, err := cfg.NewCodec()
 	if err != nil {
 		return err
 	}

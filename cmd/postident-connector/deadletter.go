@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
@@ -70,10 +69,11 @@ func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // readDeadLetters reads the dead-letter topic to its end: the cases parked
 // now (a tombstone removes a case).
-func readDeadLetters(ctx context.Context, cfg *Config, kcfg kafka.Config, codec *avro.Codec) (map[string]*connector.DeadLetter, error) {
+func readDeadLetters(ctx context.Context, t *tools) (map[string]*connector.DeadLetter, error) {
+	cfg, codec := t.cfg, t.codec
 	var mu sync.Mutex
 	out := map[string]*connector.DeadLetter{}
-	err := kafka.ReadAll(ctx, kcfg, cfg.Topics.DeadLetter, func(m connector.Message) error {
+	err := kafka.ReadAll(ctx, t.kcfg, cfg.Topics.DeadLetter, func(m connector.Message) error {
 		var d *connector.DeadLetter
 		if m.Value != nil {
 			d = &connector.DeadLetter{}
@@ -96,29 +96,12 @@ func readDeadLetters(ctx context.Context, cfg *Config, kcfg kafka.Config, codec 
 	return out, nil
 }
 
-func deadLetterSetup(ctx context.Context) (*Config, kafka.Config, *avro.Codec, error) {
-	cfg, err := LoadConfig(ctx)
-	if err != nil {
-		return nil, kafka.Config{}, nil, err
-	}
-	kcfg, err := cfg.kafkaConfig()
-	if err != nil {
-		return nil, kafka.Config{}, nil, err
-	}
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
-		RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
-	if err != nil {
-		return nil, kafka.Config{}, nil, err
-	}
-	return cfg, kcfg, codec, nil
-}
-
 func deadLetterList(ctx context.Context, stdout io.Writer) error {
-	cfg, kcfg, codec, err := deadLetterSetup(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	parked, err := readDeadLetters(ctx, cfg, kcfg, codec)
+	parked, err := readDeadLetters(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -149,11 +132,12 @@ func deadLetterList(ctx context.Context, stdout io.Writer) error {
 // (connector.HeaderStoredAnswer); the processor does the rest, with the
 // same deterministic event ids as always.
 func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error {
-	cfg, kcfg, codec, err := deadLetterSetup(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	parked, err := readDeadLetters(ctx, cfg, kcfg, codec)
+	cfg, codec := t.cfg, t.codec
+	parked, err := readDeadLetters(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -163,23 +147,11 @@ func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error 
 		}
 		slices.Sort(ids)
 	}
-	w, err := kafka.NewWriter(kcfg)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	failed := 0
-	for _, id := range ids {
-		if !connector.ValidCaseID(id) {
-			failed++
-			fmt.Fprintf(stdout, "%s\tskipped: not a POSTIDENT case id\n", id)
-			continue
-		}
-		now := time.Now()
+	return t.publishEach(ctx, stdout, "dead-letter retry", ids, func(id string, now time.Time) ([]connector.Message, string, error) {
 		n := &connector.Notification{CaseID: id, Origin: string(connector.OriginBackfill), ReceivedAt: now}
 		val, err := codec.Encode(ctx, cfg.Topics.Notifications, n)
 		if err != nil {
-			return fmt.Errorf("encode notification: %w", err)
+			return nil, "", abort{fmt.Errorf("encode notification: %w", err)}
 		}
 		hs := connector.EventHeaders(connector.TypeNotification, uuid.NewString(), cfg.Postident.ClientID, id, now, connector.OriginBackfill)
 		hs = append(hs, connector.Header{Key: connector.HeaderRetry, Value: []byte("true")})
@@ -191,15 +163,6 @@ func deadLetterRetry(ctx context.Context, ids []string, stdout io.Writer) error 
 			hs = append(hs, connector.Header{Key: connector.HeaderStoredAnswer, Value: []byte(*d.EncryptedAnswer)})
 			note = "retry requested, with the stored encrypted answer"
 		}
-		if err := w.Publish(ctx, connector.Message{Topic: cfg.Topics.Notifications, Key: []byte(id), Value: val, Headers: hs, Time: now}); err != nil {
-			failed++
-			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
-			continue
-		}
-		fmt.Fprintf(stdout, "%s\t%s\n", id, note)
-	}
-	if failed > 0 {
-		return fmt.Errorf("dead-letter retry: %d of %d case ids failed", failed, len(ids))
-	}
-	return nil
+		return []connector.Message{{Topic: cfg.Topics.Notifications, Key: []byte(id), Value: val, Headers: hs, Time: now}}, note, nil
+	})
 }

@@ -7,12 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/kafkatest"
 	"github.com/postident-connector/postident-connector/internal/sim"
 	"github.com/postident-connector/postident-connector/internal/telemetry"
@@ -51,12 +51,11 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	slog.SetDefault(log)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "postident-connector", ServiceVersion: version})
+	tel, done, err := app.SetupTelemetry(ctx, log, version)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tel.Shutdown(context.Background()) }()
+	defer done()
 
 	brokers, closeKafka, err := kafkatest.NewCluster()
 	if err != nil {
@@ -80,7 +79,7 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(ctx)
+	cfg, err := app.LoadConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -106,13 +105,12 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	go func() { _ = simSrv.Serve(simLn) }()
 	defer func() { _ = simSrv.Close() }()
 
-	app := NewApp(cfg, log, tel)
-	app.devMode, app.privateKey, app.webhookLn, app.adminLn = true, key, hookLn, adminLn
+	a := app.New(cfg, log, tel, app.Options{DevMode: true, PrivateKey: key, WebhookListener: hookLn, AdminListener: adminLn, Version: version})
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- app.Run(runCtx) }()
+	go func() { errc <- a.Run(runCtx) }()
 	if err := waitReady(ctx, "http://"+adminLn.Addr().String()+"/readyz", errc); err != nil {
 		return err
 	}
@@ -139,18 +137,12 @@ func cmdDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 }
 
-// listen opens a TCP listener on addr.
-func listen(addr string) (net.Listener, error) {
-	var lc net.ListenConfig
-	return lc.Listen(context.Background(), "tcp", addr)
-}
-
 // listenOrFree listens on addr, or on a free loopback port if addr is taken.
 func listenOrFree(addr string) (net.Listener, error) {
-	if ln, err := listen(addr); err == nil {
+	if ln, err := app.Listen(addr); err == nil {
 		return ln, nil
 	}
-	return listen("127.0.0.1:0")
+	return app.Listen("127.0.0.1:0")
 }
 
 // waitReady polls /readyz until it answers 200, the app fails, or ctx ends.

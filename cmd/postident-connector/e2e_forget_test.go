@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/sim"
 	"github.com/postident-connector/postident-connector/internal/telemetry"
@@ -113,8 +114,8 @@ func TestForgetSticks(t *testing.T) {
 	}
 	// The state keeps the marker, and nothing but the marker, as the
 	// case's latest record.
-	st, _, err := readStateTopic(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_STATE"], e.codec, slog.Default())
-	if err != nil {
+	st := connector.NewState()
+	if _, err := app.ReadState(e.ctx, e.kcfg(), e.cfgEnv["TOPIC_STATE"], e.codec, st, slog.Default()); err != nil {
 		t.Fatal(err)
 	}
 	if !st.Forgotten(gone) || st.Forgotten(kept) {

@@ -162,7 +162,7 @@ func TestArchivingDrainsTheClosedList(t *testing.T) {
 		}
 		return n == len(ids), fmt.Sprintf("%d of %d archived", n, len(ids))
 	})
-	cases, partial, err := e.app.src.List(e.ctx, connector.ListQuery{Closed: true, StatusOnly: true})
+	cases, partial, err := e.app.Source().List(e.ctx, connector.ListQuery{Closed: true, StatusOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestBackfillReemitsSameIDs(t *testing.T) {
 	}
 	cfg := e.config()
 	ctx, cancel := context.WithCancel(e.ctx)
-	bc := connector.BackfillConfig{ClientID: e2eClient, Topics: cfg.topics(), IncludeArchived: true, Checkpoint: cp,
+	bc := connector.BackfillConfig{ClientID: e2eClient, Topics: cfg.PipelineTopics(), IncludeArchived: true, Checkpoint: cp,
 		CreatedFrom: fromT, CreatedUntil: untilT, Window: 10 * time.Second,
 		Progress: func(connector.BackfillProgress) { cancel() }}
 	bc.Topics.Status, bc.Topics.Result = statusTopic, resultTopic
@@ -216,7 +216,7 @@ func TestBackfillReemitsSameIDs(t *testing.T) {
 		kafka.TopicSpec{Name: resultTopic, Partitions: 3, ReplicationFactor: 1, Compact: true}); err != nil {
 		t.Fatal(err)
 	}
-	first, err := connector.Backfill(ctx, bc, e.app.src, e.app.writer, e.app.codec)
+	first, err := connector.Backfill(ctx, bc, e.app.Source(), e.app.Writer(), e.app.Codec())
 	cancel()
 	if err == nil || first.Done == 0 || first.Done >= first.Total {
 		t.Fatalf("first run should stop after a page: %+v, err %v", first, err)

@@ -16,6 +16,7 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
@@ -90,7 +91,7 @@ func TestConfigErrorNamesVariableNotValue(t *testing.T) {
 	for _, name := range []string{"KAFKA_TOPIC_PARTITIONS", "KAFKA_REPLICATION_FACTOR", "POSTIDENT_TIMEOUT",
 		"KAFKA_TLS_ENABLED", "WEBHOOK_RATE_LIMIT", "RECONCILE_INTERVAL", "PROCESSOR_COALESCE"} {
 		t.Run(name, func(t *testing.T) {
-			_, err := loadConfigFrom(context.Background(), map[string]string{name: secret})
+			_, err := app.LoadConfigFrom(context.Background(), map[string]string{name: secret})
 			if err == nil {
 				t.Fatalf("%s=<bad> accepted", name)
 			}
@@ -108,7 +109,7 @@ func TestConfigErrorNamesVariableNotValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("KAFKA_TOPIC_PARTITIONS_FILE", p)
-	_, err := LoadConfig(context.Background())
+	_, err := app.LoadConfig(context.Background())
 	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "KAFKA_TOPIC_PARTITIONS") {
 		t.Errorf("KAFKA_TOPIC_PARTITIONS_FILE with a bad value: %v", err)
 	}
@@ -147,11 +148,10 @@ func TestFirstRunSingleBroker(t *testing.T) {
 	e.cfgEnv["KAFKA_REPLICATION_FACTOR"] = "7"
 	e.cfgEnv["TOPIC_STATUS"] = e.cfgEnv["TOPIC_STATUS"] + "-rf7"
 	cfg := e.config()
-	app := NewApp(cfg, slog.New(slog.NewTextHandler(testLogWriter(t), nil)), e.tel)
-	app.privateKey = e2eKey(t)
+	a := app.New(cfg, slog.New(slog.NewTextHandler(testLogWriter(t), nil)), e.tel, app.Options{PrivateKey: e2eKey(t), Version: version})
 	ctx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
 	defer cancel()
-	err = app.Run(ctx)
+	err = a.Run(ctx)
 	if err == nil {
 		t.Fatal("a replication factor of 7 on a small cluster was accepted")
 	}
@@ -183,8 +183,8 @@ func TestPrivateKeyFilePermissions(t *testing.T) {
 		if !strings.Contains(out, "WARN  key file") || !strings.Contains(out, "POSTIDENT_PRIVATE_KEY_FILE") || !strings.Contains(out, fmt.Sprintf("%04o", mode)) {
 			t.Errorf("check with a %04o key does not warn:\n%s", mode, out)
 		}
-		if w := keyFileWarning(key); w == "" || !strings.Contains(w, "chmod") {
-			t.Errorf("keyFileWarning(%04o) = %q", mode, w)
+		if w := app.KeyFileWarning(key); w == "" || !strings.Contains(w, "chmod") {
+			t.Errorf("app.KeyFileWarning(%04o) = %q", mode, w)
 		}
 	}
 	// The running connector logs the same warning.

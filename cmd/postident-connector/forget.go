@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
-	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
 // cmdForget erases cases on request: it tombstones each case's result (the
@@ -38,53 +36,21 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "usage: postident-connector forget CASEID... | --file FILE")
 		return errUsage
 	}
-	cfg, err := LoadConfig(ctx)
+	t, err := openTools(ctx)
 	if err != nil {
 		return err
 	}
-	kcfg, err := cfg.kafkaConfig()
-	if err != nil {
-		return err
-	}
-	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username,
-		RegistryPassword: cfg.Registry.Password, AutoRegister: cfg.Registry.AutoRegister})
-	if err != nil {
-		return err
-	}
-	w, err := kafka.NewWriter(kcfg)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	failed := 0
-	for _, id := range ids {
-		if !connector.ValidCaseID(id) {
-			failed++
-			fmt.Fprintf(stdout, "%s\tskipped: not a POSTIDENT case id\n", id)
-			continue
-		}
-		now := time.Now()
+	cfg, codec := t.cfg, t.codec
+	return t.publishEach(ctx, stdout, "forget", ids, func(id string, now time.Time) ([]connector.Message, string, error) {
 		marker, err := codec.Encode(ctx, cfg.Topics.State, connector.ForgetMarker(id, now))
 		if err != nil {
-			failed++
-			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
-			continue
+			return nil, "", err
 		}
 		// The marker first: should the tombstone fail, a rerun finishes the
 		// job and nothing writes the result meanwhile.
-		msgs := []connector.Message{
+		return []connector.Message{
 			{Topic: cfg.Topics.State, Key: []byte(id), Value: marker, Time: now},
 			{Topic: cfg.Topics.Result, Key: []byte(id), Value: nil, Time: now},
-		}
-		if err := w.Publish(ctx, msgs...); err != nil {
-			failed++
-			fmt.Fprintf(stdout, "%s\tfailed: %v\n", id, err)
-			continue
-		}
-		fmt.Fprintf(stdout, "%s\ttombstoned on %s, forget marker on %s\n", id, cfg.Topics.Result, cfg.Topics.State)
-	}
-	if failed > 0 {
-		return fmt.Errorf("forget: %d of %d case ids failed", failed, len(ids))
-	}
-	return nil
+		}, fmt.Sprintf("tombstoned on %s, forget marker on %s", cfg.Topics.Result, cfg.Topics.State), nil
+	})
 }

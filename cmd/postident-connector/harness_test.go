@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/kafkatest"
@@ -99,7 +100,7 @@ type e2eEnv struct {
 	hookURL string
 
 	mu     sync.Mutex
-	app    *App
+	app    *app.App
 	cancel context.CancelFunc
 	done   chan error
 	codec  *avro.Codec
@@ -194,8 +195,8 @@ func newE2E(t *testing.T, o envOpts) *e2eEnv {
 	return e
 }
 
-func (e *e2eEnv) config() *Config {
-	cfg, err := loadConfigFrom(e.ctx, e.cfgEnv)
+func (e *e2eEnv) config() *app.Config {
+	cfg, err := app.LoadConfigFrom(e.ctx, e.cfgEnv)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -213,11 +214,10 @@ func (e *e2eEnv) start() {
 func (e *e2eEnv) startLogged(log *slog.Logger) {
 	e.t.Helper()
 	cfg := e.config()
-	app := NewApp(cfg, log, e.tel)
-	app.privateKey = e2eKey(e.t)
+	opts := app.Options{PrivateKey: e2eKey(e.t), Version: version}
 	var err error
 	for i := 0; i < 50; i++ {
-		if app.webhookLn, err = net.Listen("tcp", cfg.Webhook.Addr); err == nil {
+		if opts.WebhookListener, err = net.Listen("tcp", cfg.Webhook.Addr); err == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -225,11 +225,12 @@ func (e *e2eEnv) startLogged(log *slog.Logger) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	a := app.New(cfg, log, e.tel, opts)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	go func() { done <- a.Run(ctx) }()
 	select {
-	case <-app.Started():
+	case <-a.Started():
 	case err := <-done:
 		cancel()
 		e.t.Fatalf("connector stopped before it was ready: %v", err)
@@ -238,7 +239,7 @@ func (e *e2eEnv) startLogged(log *slog.Logger) {
 		e.t.Fatal("connector not started in 60s")
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for !ready(app) {
+	for !ready(a) {
 		if time.Now().After(deadline) {
 			cancel()
 			e.t.Fatal("connector not ready in 30s")
@@ -246,13 +247,13 @@ func (e *e2eEnv) startLogged(log *slog.Logger) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	e.mu.Lock()
-	e.app, e.cancel, e.done = app, cancel, done
+	e.app, e.cancel, e.done = a, cancel, done
 	e.mu.Unlock()
 }
 
-func ready(app *App) bool {
-	hookURL, adminURL := app.URLs()
-	if adminURL == "" || (app.cfg.hasRole("webhook") && hookURL == "") {
+func ready(a *app.App) bool {
+	hookURL, adminURL := a.URLs()
+	if adminURL == "" || (a.Config().HasRole("webhook") && hookURL == "") {
 		return false
 	}
 	resp, err := http.Get(adminURL + "/readyz")
@@ -296,9 +297,9 @@ func (e *e2eEnv) adminURL() string {
 func (e *e2eEnv) reconcile() {
 	e.t.Helper()
 	e.mu.Lock()
-	app := e.app
+	a := e.app
 	e.mu.Unlock()
-	rec, err := connector.NewReconciler(connector.ReconcilerConfig{ClientID: e2eClient, Topics: app.cfg.topics()}, app.src, app.writer, app.codec)
+	rec, err := a.Reconciler()
 	if err != nil {
 		e.t.Error(err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/guidesample"
 	"github.com/postident-connector/postident-connector/internal/kafka"
@@ -353,7 +355,11 @@ func checkInteropProbe(t *testing.T, p *interopProbe, results map[string][]conne
 // that exist, as in most deployments.
 func precreateTopics(t *testing.T, e *e2eEnv) {
 	t.Helper()
-	specs := (&App{cfg: e.config()}).topicSpecs()
+	plan, err := app.New(e.config(), slog.Default(), nil, app.Options{}).Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := plan.Topics
 	if err := kafka.EnsureTopics(e.ctx, e.kcfg(), specs...); err != nil {
 		t.Fatal(err)
 	}

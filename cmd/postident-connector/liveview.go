@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 	"github.com/postident-connector/postident-connector/internal/telemetry"
@@ -16,7 +17,7 @@ import (
 
 // liveView prints the events of the status and result topics as they are
 // produced, decoded, one line each, with personal data masked.
-func liveView(ctx context.Context, cfg *Config, out io.Writer) {
+func liveView(ctx context.Context, cfg *app.Config, out io.Writer) {
 	codec, err := avro.New(avro.Config{RegistryURL: cfg.Registry.URL, RegistryUsername: cfg.Registry.Username, RegistryPassword: cfg.Registry.Password})
 	if err != nil {
 		fmt.Fprintln(out, "live view:", err)

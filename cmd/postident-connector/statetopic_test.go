@@ -4,11 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"maps"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
@@ -23,20 +23,19 @@ func (e *e2eEnv) runRefused(env map[string]string) error {
 	for k, v := range env {
 		merged[k] = v
 	}
-	cfg, err := loadConfigFrom(e.ctx, merged)
+	cfg, err := app.LoadConfigFrom(e.ctx, merged)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	app := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	app.privateKey = e2eKey(e.t)
+	a := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, app.Options{PrivateKey: e2eKey(e.t), Version: version})
 	ctx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	go func() { done <- a.Run(ctx) }()
 	select {
 	case err := <-done:
 		return err
-	case <-app.Started():
+	case <-a.Started():
 		cancel()
 		<-done
 		e.t.Fatal("the connector started")
@@ -133,38 +132,4 @@ func samePolicySet(a, b string) bool {
 		return strings.Join(parts, ",")
 	}
 	return norm(a) == norm(b)
-}
-
-// TestStateExpiryAndRetentionConfig: the defaults (30 days of margin, no
-// result retention) and the refusals of nonsense values.
-func TestStateExpiryAndRetentionConfig(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		env  map[string]string
-		want string // "" accepted
-	}{
-		{"defaults", nil, ""},
-		{"margin of a week, retention of 90 days", map[string]string{"STATE_EXPIRY_MARGIN": "168h", "KAFKA_RESULT_RETENTION": "2160h"}, ""},
-		{"margin below an hour", map[string]string{"STATE_EXPIRY_MARGIN": "10m"}, "STATE_EXPIRY_MARGIN must be at least 1h"},
-		{"negative result retention", map[string]string{"KAFKA_RESULT_RETENTION": "-1h"}, "KAFKA_RESULT_RETENTION must be 0"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			env := secureBase()
-			maps.Copy(env, tc.env)
-			cfg, err := loadConfigFrom(t.Context(), env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.env == nil && (cfg.StateExpiryMargin != 720*time.Hour || cfg.Kafka.ResultRetention != 0) {
-				t.Errorf("defaults: margin %s, result retention %s", cfg.StateExpiryMargin, cfg.Kafka.ResultRetention)
-			}
-			err = cfg.Validate(false)
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("error %v, want one naming %q", err, tc.want)
-			}
-		})
-	}
 }

@@ -9,12 +9,13 @@
 //     CaseResult records, the report;
 //   - a simulator child (ServeSim): internal/sim over loopback HTTP, in its
 //     own process like the real POSTIDENT;
-//   - a connector child (ServeConnector): the webhook ingress, the processor
-//     and the reconciler wired exactly as cmd/postident-connector's App wires
-//     them (internal/webhook, connector.Ingest, internal/kafka,
-//     internal/scr, internal/avro, telemetry.Setup), plus a control endpoint
-//     on loopback that reports getrusage, /proc/self/status and
-//     runtime.MemStats and serves net/http/pprof.
+//   - a connector child (serveConnector): the connector itself, started by
+//     app.Start (internal/app) as `postident-connector run` starts it, on the
+//     environment an operator would set (ConnectorOptions.env), plus a
+//     control endpoint on loopback that reports getrusage, /proc/self/status
+//     and runtime.MemStats, runs the reconciler on demand and serves
+//     net/http/pprof. Nothing of the connector is wired here:
+//     TestChildRunsTheAppOfRun compares the child's app.Plan with run's.
 //
 // Both children are the bench binary itself, re-executed with a hidden
 // subcommand. With Options.Coalesce the connector child's processor runs with

@@ -62,44 +62,29 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if o.Partitions <= 0 {
-		o.Partitions = 6
-	}
-	if o.KeyBits <= 0 {
-		o.KeyBits = 3072
-	}
+	positive(&o.Partitions, 6) // the connector's KAFKA_TOPIC_PARTITIONS default
+	positive(&o.KeyBits, 3072)
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
 	if len(o.Rates) == 0 {
 		o.Rates = []int{500, 2000, 5000}
 	}
-	if o.Duration <= 0 {
-		o.Duration = 10 * time.Second
-	}
-	if o.Conns <= 0 {
-		o.Conns = 512
-	}
-	if o.SatDuration <= 0 {
-		o.SatDuration = 10 * time.Second
-	}
-	if o.SatConns <= 0 {
-		o.SatConns = 256
-	}
-	if o.E2ERate <= 0 {
-		o.E2ERate = 200
-	}
-	if o.E2EDuration <= 0 {
-		o.E2EDuration = 15 * time.Second
-	}
-	if o.Burst <= 0 {
-		o.Burst = 10000
-	}
-	if o.ReconcileCases <= 0 {
-		o.ReconcileCases = 10000
-	}
-	if o.StateCases <= 0 {
-		o.StateCases = 1000000
+	positive(&o.Duration, 10*time.Second)
+	positive(&o.Conns, 512)
+	positive(&o.SatDuration, 10*time.Second)
+	positive(&o.SatConns, 256)
+	positive(&o.E2ERate, 200)
+	positive(&o.E2EDuration, 15*time.Second)
+	positive(&o.Burst, 10000)
+	positive(&o.ReconcileCases, 10000)
+	positive(&o.StateCases, 1000000)
+}
+
+// positive sets *p to def unless it is above zero.
+func positive[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
 	}
 }
 
@@ -162,14 +147,21 @@ func yes(ok bool) string {
 // topics returns fresh topic names for one scenario and creates them.
 func (d *Driver) topics(ctx context.Context, scenario string) (connector.Topics, error) {
 	p := "bench-" + d.runID + "-" + scenario + "."
-	t := connector.Topics{Status: p + "status", Result: p + "result", Notifications: p + "notifications", State: p + "state", Records: p + "records"}
+	t := scenarioTopics(p)
 	n := d.o.Partitions
 	err := kafka.EnsureTopics(ctx, d.kcfg(),
 		kafka.TopicSpec{Name: t.Status, Partitions: n, ReplicationFactor: 1},
 		kafka.TopicSpec{Name: t.Result, Partitions: n, ReplicationFactor: 1, Compact: true},
 		kafka.TopicSpec{Name: t.Notifications, Partitions: n, ReplicationFactor: 1},
-		kafka.TopicSpec{Name: t.State, Partitions: n, ReplicationFactor: 1, Compact: true})
+		kafka.TopicSpec{Name: t.State, Partitions: n, ReplicationFactor: 1, Compact: true},
+		kafka.TopicSpec{Name: t.DeadLetter, Partitions: n, ReplicationFactor: 1, Compact: true})
 	return t, err
+}
+
+// scenarioTopics names the topics of one scenario, prefix p.
+func scenarioTopics(p string) connector.Topics {
+	return connector.Topics{Status: p + "status", Result: p + "result", Notifications: p + "notifications", State: p + "state",
+		Records: p + "records", DeadLetter: p + "dead-letter"}
 }
 
 func (d *Driver) kcfg() kafka.Config {
@@ -187,7 +179,7 @@ func (d *Driver) deleteTopics(t connector.Topics) {
 	defer cancel()
 	req := kmsg.NewPtrDeleteTopicsRequest()
 	req.TimeoutMillis = 20000
-	for _, n := range []string{t.Status, t.Result, t.Notifications, t.State} {
+	for _, n := range []string{t.Status, t.Result, t.Notifications, t.State, t.DeadLetter} {
 		nn := n
 		rt := kmsg.NewDeleteTopicsRequestTopic()
 		rt.Topic = &nn

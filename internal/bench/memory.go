@@ -6,13 +6,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
-	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
 // caseID returns the i-th synthetic 12-character caseId.
@@ -66,85 +62,35 @@ func (d *Driver) Memory(ctx context.Context) error {
 
 // Reload writes StateCases CaseState records to a compacted topic and
 // starts a connector child with the processor role, which loads them as
-// App.loadState does (kafka.ReadAll, Codec.Decode, State.Apply) before it
-// is ready; then reads its memory.
+// `run` does (internal/app: kafka.ReadAll, Codec.Decode, State.Apply) before
+// it is ready; then reads its memory.
 func (d *Driver) Reload(ctx context.Context) error {
 	n := d.o.StateCases
 	d.printf("\n== state reload: %d CaseState records on a compacted topic\n", n)
 	d.printf("load average before: %s\n", LoadAvg())
+	w, codec, err := d.stateWriter()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
 	topics, err := d.topics(ctx, "reload")
 	if err != nil {
 		return err
 	}
 	defer d.deleteTopics(topics)
-	w, err := kafka.NewWriter(d.kcfg())
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	codec, err := avro.New(avro.Config{})
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	const chunk = 5000
-	tp := []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			msgs := make([]connector.Message, 0, chunk)
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= n {
-					return
-				}
-				msgs = msgs[:0]
-				now := time.Now().UTC().Truncate(time.Millisecond)
-				for i := lo; i < min(lo+chunk, n); i++ {
-					id := caseID(i)
-					cs := closedState(id, now)
-					val, err := codec.Encode(ctx, topics.State, cs)
-					if err != nil {
-						errs <- err
-						return
-					}
-					hs := connector.EventHeaders(connector.TypeCaseState, cs.LastStatusEventID, simClientID, id, now, connector.OriginWebhook)
-					hs = append(hs, connector.Header{Key: "traceparent", Value: tp})
-					msgs = append(msgs, connector.Message{Topic: topics.State, Key: []byte(id), Value: val, Headers: hs, Time: now})
-				}
-				if err := w.Publish(ctx, msgs...); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := d.writeStates(ctx, w, codec, topics.State, n, func(int) time.Time { return now }); err != nil {
 		return err
 	}
 	wrote := time.Since(start)
-	d.printf("wrote %d records in %s (%.0f/s, 4 goroutines x Publish of %d)\n", n, wrote.Round(time.Millisecond), float64(n)/wrote.Seconds(), chunk)
+	d.printf("wrote %d records in %s (%.0f/s, 4 goroutines x Publish of %d)\n", n, wrote.Round(time.Millisecond), float64(n)/wrote.Seconds(), stateChunk)
 
-	co := ConnectorOptions{Topics: topics, GroupPrefix: "bench-" + d.runID, Roles: []string{"processor"}}
-	_, cr, stop, _, _, err := d.startPair(ctx, SimOptions{}, co, false)
+	cr, raw, gc, stop, err := d.reloadChild(ctx, topics, "bench-"+d.runID)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	raw, err := childStats(ctx, cr.Control)
-	if err != nil {
-		return err
-	}
-	var gc ChildStats
-	if err := getJSON(ctx, cr.Control+"/bench/stats?gc=1", &gc); err != nil {
-		return err
-	}
 	d.printf("connector child loaded %d records -> %d cases in %s (%.0f records/s)\n", cr.StateRecords, cr.StateCases, cr.StateLoad.Round(time.Millisecond),
 		float64(cr.StateRecords)/cr.StateLoad.Seconds())
 	d.printf("  RSS right after loading %s (peak during load %s); after GC and FreeOSMemory: RSS %s, heap in use %s\n",
@@ -153,4 +99,23 @@ func (d *Driver) Reload(ctx context.Context) error {
 	d.figure(fmt.Sprintf("connector RSS with %d tracked cases", n), "< 256 MiB",
 		fmt.Sprintf("%s steady (peak during reload %s)", mib(gc.RSS), mib(raw.HWM)), yes(gc.RSS < 256<<20 && raw.HWM < 256<<20))
 	return nil
+}
+
+// reloadChild starts a connector child with the processor role on topics,
+// which loads their state before it is ready, and reads its memory right
+// after loading (raw) and after a garbage collection (gc).
+func (d *Driver) reloadChild(ctx context.Context, topics connector.Topics, groupPrefix string) (cr connectorReady, raw, gc ChildStats, stop func(), err error) {
+	co := ConnectorOptions{Topics: topics, GroupPrefix: groupPrefix, Roles: []string{"processor"}}
+	_, cr, stop, _, _, err = d.startPair(ctx, SimOptions{}, co, false)
+	if err != nil {
+		return cr, raw, gc, nil, err
+	}
+	if raw, err = childStats(ctx, cr.Control); err == nil {
+		err = getJSON(ctx, cr.Control+"/bench/stats?gc=1", &gc)
+	}
+	if err != nil {
+		stop()
+		return cr, raw, gc, nil, err
+	}
+	return cr, raw, gc, stop, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/postident-connector/postident-connector/connector"
+	"github.com/postident-connector/postident-connector/internal/app"
 	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
@@ -27,14 +28,15 @@ func (allOwner) Owns(string) bool { return true }
 // days ago, n now), loads them in the driver, expires the old ones with
 // Processor.ExpireOnce (4n tombstones on the state topic), waits for the log
 // cleaner to compact the topic, and reloads it in a connector child as
-// App.loadState does: memory and reload time then follow the live cases.
+// `run` does (internal/app): memory and reload time then follow the live
+// cases.
 func (d *Driver) Steady(ctx context.Context) error {
 	live := d.o.StateCases
 	all := 5 * live
 	d.printf("\n== steady state: %d cases of all time, %d live (the rest older than the expiry horizon)\n", all, live)
 	d.printf("load average before: %s\n", LoadAvg())
 	p := "bench-" + d.runID + "-steady."
-	topics := connector.Topics{Status: p + "status", Result: p + "result", Notifications: p + "notifications", State: p + "state", Records: p + "records"}
+	topics := scenarioTopics(p)
 	n := d.o.Partitions
 	// Small segments and an eager cleaner, so the compaction is seen within
 	// minutes; tombstones are dropped by the pass after the one that
@@ -43,20 +45,17 @@ func (d *Driver) Steady(ctx context.Context) error {
 		kafka.TopicSpec{Name: topics.Status, Partitions: n, ReplicationFactor: 1},
 		kafka.TopicSpec{Name: topics.Result, Partitions: n, ReplicationFactor: 1, Compact: true},
 		kafka.TopicSpec{Name: topics.Notifications, Partitions: n, ReplicationFactor: 1},
+		kafka.TopicSpec{Name: topics.DeadLetter, Partitions: n, ReplicationFactor: 1, Compact: true},
 		kafka.TopicSpec{Name: topics.State, Partitions: n, ReplicationFactor: 1, Compact: true, Configs: map[string]string{
 			"segment.bytes": "8388608", "segment.ms": "20000", "min.cleanable.dirty.ratio": "0.01", "delete.retention.ms": "1000", "min.compaction.lag.ms": "0"}}); err != nil {
 		return err
 	}
 	defer d.deleteTopics(topics)
-	w, err := kafka.NewWriter(d.kcfg())
+	w, codec, err := d.stateWriter()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	codec, err := avro.New(avro.Config{})
-	if err != nil {
-		return err
-	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	old := now.Add(-200 * 24 * time.Hour)
 	start := time.Now()
@@ -75,7 +74,8 @@ func (d *Driver) Steady(ctx context.Context) error {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start = time.Now()
-	st, recs, err := loadState(ctx, d.kcfg(), codec, topics.State, slog.Default())
+	st := connector.NewState()
+	recs, err := app.ReadState(ctx, d.kcfg(), topics.State, codec, st, slog.Default())
 	if err != nil {
 		return err
 	}
@@ -120,20 +120,11 @@ func (d *Driver) Steady(ctx context.Context) error {
 	}
 	d.printf("state topic on disk after compaction: %s (waited until %s or 8 min)\n", mib(size), mib(target))
 
-	co := ConnectorOptions{Topics: topics, GroupPrefix: "bench-" + d.runID + "-steady", Roles: []string{"processor"}}
-	_, cr, stop, _, _, err := d.startPair(ctx, SimOptions{}, co, false)
+	cr, raw, gc, stop, err := d.reloadChild(ctx, topics, "bench-"+d.runID+"-steady")
 	if err != nil {
 		return err
 	}
 	defer stop()
-	raw, err := childStats(ctx, cr.Control)
-	if err != nil {
-		return err
-	}
-	var gc ChildStats
-	if err := getJSON(ctx, cr.Control+"/bench/stats?gc=1", &gc); err != nil {
-		return err
-	}
 	d.printf("connector child reloaded %d records -> %d cases in %s (%.0f records/s); RSS %s (peak %s); after GC: RSS %s, heap in use %s\n",
 		cr.StateRecords, cr.StateCases, cr.StateLoad.Round(time.Millisecond), float64(cr.StateRecords)/cr.StateLoad.Seconds(),
 		mib(raw.RSS), mib(raw.HWM), mib(gc.RSS), mib(int64(gc.HeapInuse)))
@@ -143,13 +134,26 @@ func (d *Driver) Steady(ctx context.Context) error {
 	return nil
 }
 
+// stateWriter opens the writer and the codec writeStates writes with.
+func (d *Driver) stateWriter() (*kafka.Writer, *avro.Codec, error) {
+	codec, err := avro.New(avro.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := kafka.NewWriter(d.kcfg())
+	return w, codec, err
+}
+
+// stateChunk is how many state records writeStates publishes at a time.
+const stateChunk = 5000
+
 // writeStates writes n CaseState records of closed cases, the i-th last
 // changed at changed(i), with the headers the processor writes.
 func (d *Driver) writeStates(ctx context.Context, w *kafka.Writer, codec *avro.Codec, topic string, n int, changed func(int) time.Time) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
-	const chunk = 5000
+	const chunk = stateChunk
 	tp := []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	for range 4 {
 		wg.Add(1)

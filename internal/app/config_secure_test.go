@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func TestSecureDefaults(t *testing.T) {
 			defer cancel()
 			env := secureBase()
 			maps.Copy(env, tc.env)
-			cfg, err := loadConfigFrom(ctx, env)
+			cfg, err := LoadConfigFrom(ctx, env)
 			if err != nil {
 				t.Fatal(err)
 			}

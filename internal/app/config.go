@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -245,8 +245,8 @@ func LoadConfig(ctx context.Context) (*Config, error) {
 	return loadConfig(ctx, fileLookuper{&errs}, &errs)
 }
 
-// loadConfigFrom reads the configuration from a map (tests).
-func loadConfigFrom(ctx context.Context, env map[string]string) (*Config, error) {
+// LoadConfigFrom reads the configuration from a map (tests).
+func LoadConfigFrom(ctx context.Context, env map[string]string) (*Config, error) {
 	var errs []error
 	return loadConfig(ctx, envconfig.MapLookuper(env), &errs)
 }
@@ -263,7 +263,7 @@ func loadConfig(ctx context.Context, l envconfig.Lookuper, errsp *[]error) (*Con
 }
 
 // hasRole reports whether role is enabled.
-func (c *Config) hasRole(role string) bool {
+func (c *Config) HasRole(role string) bool {
 	for _, r := range c.Roles {
 		if strings.EqualFold(strings.TrimSpace(r), role) {
 			return role != "archiver" || c.ArchiveEnabled
@@ -299,7 +299,7 @@ func (c *Config) Validate(devMode bool) error {
 	default:
 		add("POSTIDENT_REQUIRE_ENCRYPTION must be auto, true or false")
 	}
-	if c.requireEncryption() && c.Postident.PrivateKeyFile == "" {
+	if c.RequireEncryption() && c.Postident.PrivateKeyFile == "" {
 		add("POSTIDENT_PRIVATE_KEY_FILE is required: POSTIDENT encrypts results in production (set POSTIDENT_REQUIRE_ENCRYPTION=false only for an integration environment without encryption)")
 	}
 	if c.Postident.PrivateKeyFile != "" && c.Postident.DataPassword == "" {
@@ -308,7 +308,7 @@ func (c *Config) Validate(devMode bool) error {
 	if c.Postident.PartnerMode && (c.Postident.IncludeBinaryData || c.Postident.IncludeResultPDF) {
 		add("POSTIDENT_PARTNER_MODE=true reads status only: partner accounts get no results, images or PDFs; unset POSTIDENT_INCLUDE_BINARY_DATA and POSTIDENT_INCLUDE_RESULT_PDF")
 	}
-	if c.Postident.PartnerMode && c.ArchiveEnabled && c.hasRole("archiver") {
+	if c.Postident.PartnerMode && c.ArchiveEnabled && c.HasRole("archiver") {
 		add("POSTIDENT_PARTNER_MODE=true reads status only: partner accounts cannot archive, set ARCHIVE_ENABLED=false or remove archiver from ROLES")
 	}
 	if len(c.Kafka.Brokers) == 0 && !devMode {
@@ -327,7 +327,7 @@ func (c *Config) Validate(devMode bool) error {
 	} else if c.Registry.URL != "" && u.Scheme == "http" && (c.Registry.Username != "" || c.Registry.Password != "") && !isLoopbackHost(u.Hostname()) && !c.Registry.AllowInsecureHTTP && !devMode {
 		add("SCHEMA_REGISTRY_URL is http:// to %s with SCHEMA_REGISTRY_USERNAME/PASSWORD: the credentials would travel in clear; use https, or set SCHEMA_REGISTRY_ALLOW_INSECURE_HTTP=true", u.Hostname())
 	}
-	if !devMode && c.hasRole("webhook") && c.Webhook.Username == "" && !c.Webhook.AllowUnauthenticated {
+	if !devMode && c.HasRole("webhook") && c.Webhook.Username == "" && !c.Webhook.AllowUnauthenticated {
 		add("WEBHOOK_USERNAME and WEBHOOK_PASSWORD are required so that only POSTIDENT can call the webhook (configure the same Basic auth for your client id at POSTIDENT), or set WEBHOOK_ALLOW_UNAUTHENTICATED=true to accept anyone")
 	}
 	if _, err := parsePrefixes(c.Webhook.AllowedCIDRs); err != nil {
@@ -356,7 +356,7 @@ func (c *Config) Validate(devMode bool) error {
 
 // requireEncryption resolves POSTIDENT_REQUIRE_ENCRYPTION=auto: only the
 // integration host and loopback may answer in plain JSON.
-func (c *Config) requireEncryption() bool {
+func (c *Config) RequireEncryption() bool {
 	switch strings.ToLower(c.Postident.RequireEncryption) {
 	case "true":
 		return true
@@ -407,7 +407,7 @@ func parsePrefixes(list []string) ([]netip.Prefix, error) {
 }
 
 // topics maps the configuration to the pipeline's topic names.
-func (c *Config) topics() connector.Topics {
+func (c *Config) PipelineTopics() connector.Topics {
 	return connector.Topics{Status: c.Topics.Status, Result: c.Topics.Result, Notifications: c.Topics.Notifications, State: c.Topics.State, Records: c.Topics.Records,
 		DeadLetter: c.Topics.DeadLetter}
 }
@@ -421,7 +421,7 @@ func (c *Config) recordsMaxBytes() int {
 }
 
 // kafkaConfig builds the Kafka client configuration.
-func (c *Config) kafkaConfig() (kafka.Config, error) {
+func (c *Config) KafkaClientConfig() (kafka.Config, error) {
 	tlsCfg, err := c.kafkaTLS()
 	if err != nil {
 		return kafka.Config{}, err

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -66,6 +66,13 @@ func wantOf(key string) string {
 // envTypes maps every variable of Config to its Go type, from the env tags.
 func envTypes() map[string]reflect.Type {
 	out := map[string]reflect.Type{}
+	walkEnv(func(name, _ string, f reflect.StructField) { out[name] = f.Type })
+	return out
+}
+
+// walkEnv calls fn for every field of Config with an env tag: the
+// variable's name, the tag's options (", default=..."), the field.
+func walkEnv(fn func(name, opts string, f reflect.StructField)) {
 	var walk func(t reflect.Type)
 	walk = func(t reflect.Type) {
 		for i := range t.NumField() {
@@ -77,10 +84,9 @@ func envTypes() map[string]reflect.Type {
 				}
 				continue
 			}
-			name, _, _ := strings.Cut(tag, ",")
-			out[strings.TrimSpace(name)] = f.Type
+			name, opts, _ := strings.Cut(tag, ",")
+			fn(strings.TrimSpace(name), opts, f)
 		}
 	}
 	walk(reflect.TypeOf(Config{}))
-	return out
 }

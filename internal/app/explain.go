@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
-// explainTopics adds to a topic creation error what to set: a broker that
+// ExplainTopics adds to a topic creation error what to set: a broker that
 // refuses the replication factor ("[38] Invalid Replication Factor") is the
 // first thing a new user with one local broker used to meet.
-func explainTopics(err error) error {
+func ExplainTopics(err error) error {
 	var rfe *kafka.ReplicationFactorError
 	if !errors.As(err, &rfe) {
 		return err
@@ -23,13 +23,13 @@ func explainTopics(err error) error {
 	return fmt.Errorf("%w\n  set KAFKA_REPLICATION_FACTOR=-1 (the broker's default.replication.factor) or at most %d (the brokers the cluster has)", err, most)
 }
 
-// keyFileWarning says, when the private key file can be read by group or
+// KeyFileWarning says, when the private key file can be read by group or
 // others, what to do about it; "" when it cannot, or when the file cannot be
 // examined (reading it reports that). A warning, not a refusal: Kubernetes
 // secret volumes read by a non-root container need mode 0440 with an
 // fsGroup (deploy/k8s does that), and Compose file secrets keep the host
 // file's mode. Only the variable and the mode are named, never the content.
-func keyFileWarning(path string) string {
+func KeyFileWarning(path string) string {
 	if path == "" {
 		return ""
 	}

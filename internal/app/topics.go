@@ -1,41 +1,11 @@
-package main
+package app
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"sync/atomic"
 
-	"github.com/postident-connector/postident-connector/connector"
-	"github.com/postident-connector/postident-connector/internal/avro"
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
-
-// readStateTopic reads the compacted state topic to its end into a State,
-// as the processor loads it; used by backfill to find forgotten cases.
-// It returns the state and how many records it read.
-func readStateTopic(ctx context.Context, kcfg kafka.Config, topic string, codec *avro.Codec, log *slog.Logger) (*connector.State, int64, error) {
-	st := connector.NewState()
-	var n atomic.Int64 // fn runs concurrently for different partitions
-	err := kafka.ReadAll(ctx, kcfg, topic, func(m connector.Message) error {
-		n.Add(1)
-		if m.Value == nil {
-			st.Apply(string(m.Key), nil)
-			return nil
-		}
-		var cs connector.CaseState
-		if err := codec.Decode(ctx, m.Value, &cs); err != nil {
-			log.Warn("skipping undecodable state record", "partition", m.Partition, "offset", m.Offset, "err", err)
-			return nil
-		}
-		st.Apply(string(m.Key), &cs)
-		return nil
-	}, kafka.ConcurrentPartitions())
-	if err != nil {
-		return nil, 0, fmt.Errorf("read state from %s: %w", topic, err)
-	}
-	return st, n.Load(), nil
-}
 
 // checkPartitionAlignment refuses a state topic whose partition count
 // differs from the notifications topic's. Both are keyed by caseId and
@@ -69,9 +39,9 @@ func checkPartitionAlignment(ctx context.Context, kcfg kafka.Config, notificatio
 		notifications, n.Partitions, state, s.Partitions, n.Partitions)
 }
 
-// resultTopicSpec is the result topic: compacted and kept for replays, or
+// ResultTopicSpec is the result topic: compacted and kept for replays, or
 // with KAFKA_RESULT_RETENTION compact,delete with that retention.
-func resultTopicSpec(cfg *Config, name string) kafka.TopicSpec {
+func ResultTopicSpec(cfg *Config, name string) kafka.TopicSpec {
 	k := cfg.Kafka
 	spec := kafka.TopicSpec{Name: name, Partitions: k.Partitions, ReplicationFactor: k.ReplicationFactor, Compact: true}
 	if k.ResultRetention > 0 {

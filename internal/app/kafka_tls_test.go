@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -113,7 +113,7 @@ func TestKafkaTLSAndSCRAM(t *testing.T) {
 		for k, v := range extra {
 			m[k] = v
 		}
-		cfg, err := loadConfigFrom(ctx, m)
+		cfg, err := LoadConfigFrom(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestKafkaTLSAndSCRAM(t *testing.T) {
 		return cfg
 	}
 
-	kcfg, err := env(nil).kafkaConfig()
+	kcfg, err := env(nil).KafkaClientConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestKafkaTLSAndSCRAM(t *testing.T) {
 		{"wrong SCRAM password", map[string]string{"KAFKA_SASL_PASSWORD": "wrong-secret"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kcfg, err := env(tc.extra).kafkaConfig()
+			kcfg, err := env(tc.extra).KafkaClientConfig()
 			if err != nil {
 				t.Fatal(err)
 			}

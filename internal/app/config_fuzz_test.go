@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 )
 
 // The configuration is outside input too: an operator's environment, a
-// Helm chart, a secret mount. These fuzz targets hold loadConfigFrom and
+// Helm chart, a secret mount. These fuzz targets hold LoadConfigFrom and
 // Validate to never panicking, to never echoing a secret into an error (errors
 // end up in logs and crash reports), and to the secure defaults: outside dev
 // mode a configuration that validates has an authenticated webhook or says
@@ -93,7 +93,7 @@ func FuzzConfig(f *testing.F) {
 				}
 			}
 			altMsg := ""
-			if cfg, err := loadConfigFrom(ctx, alt); err != nil {
+			if cfg, err := LoadConfigFrom(ctx, alt); err != nil {
 				altMsg = err.Error()
 			} else {
 				for _, dev := range []bool{false, true} {
@@ -113,7 +113,7 @@ func FuzzConfig(f *testing.F) {
 				}
 			}
 		}
-		cfg, err := loadConfigFrom(ctx, env)
+		cfg, err := LoadConfigFrom(ctx, env)
 		check(err)
 		if err != nil {
 			return
@@ -125,10 +125,10 @@ func FuzzConfig(f *testing.F) {
 				continue
 			}
 			// Secure defaults hold for every configuration that validates.
-			if !dev && cfg.hasRole("webhook") && cfg.Webhook.Username == "" && !cfg.Webhook.AllowUnauthenticated {
+			if !dev && cfg.HasRole("webhook") && cfg.Webhook.Username == "" && !cfg.Webhook.AllowUnauthenticated {
 				t.Fatal("an unauthenticated webhook validated outside dev mode without WEBHOOK_ALLOW_UNAUTHENTICATED")
 			}
-			if cfg.requireEncryption() && cfg.Postident.PrivateKeyFile == "" {
+			if cfg.RequireEncryption() && cfg.Postident.PrivateKeyFile == "" {
 				t.Fatal("encryption required but no POSTIDENT_PRIVATE_KEY_FILE, and Validate accepted it")
 			}
 			if cfg.ReconcileInterval < time.Second {
@@ -140,7 +140,7 @@ func FuzzConfig(f *testing.F) {
 			// Building the Kafka client configuration is pure unless TLS
 			// files must be read.
 			if !cfg.Kafka.TLSEnabled {
-				if _, err := cfg.kafkaConfig(); err != nil {
+				if _, err := cfg.KafkaClientConfig(); err != nil {
 					check(err)
 				}
 			}
