@@ -327,32 +327,30 @@ func (w *windowLister) deliver(cases []CaseResult) error {
 
 // notify publishes a notification without a snapshot for each caseId.
 func (r *Reconciler) notify(ctx context.Context, ids []string) error {
-	now := r.cfg.Now()
-	msgs := make([]Message, 0, len(ids))
-	for _, id := range ids {
-		n := &Notification{CaseID: id, Origin: string(OriginReconcile), ReceivedAt: now}
-		var err error
-		if msgs, err = r.rec.appendNotification(ctx, msgs, r.cfg.Topics.Notifications, n, OriginReconcile); err != nil {
-			return err
-		}
-	}
-	if err := r.pub.Publish(ctx, msgs...); err != nil {
-		return fmt.Errorf("publish notifications: %w", err)
-	}
-	r.seen.Add(ctx, int64(len(msgs)))
-	return nil
+	return r.send(ctx, len(ids), func(i int) *Notification {
+		return &Notification{CaseID: ids[i], Origin: string(OriginReconcile)}
+	})
 }
 
+// publish publishes each case's snapshot.
 func (r *Reconciler) publish(ctx context.Context, cases []CaseResult) error {
+	return r.send(ctx, len(cases), func(i int) *Notification {
+		return &Notification{CaseID: cases[i].CaseID, Origin: string(OriginReconcile), Snapshot: SnapshotOf(&cases[i])}
+	})
+}
+
+// send encodes and publishes the n notifications note(i) builds, in chunks
+// of PublishChunk.
+func (r *Reconciler) send(ctx context.Context, n int, note func(i int) *Notification) error {
 	now := r.cfg.Now()
-	for start := 0; start < len(cases); start += r.cfg.PublishChunk {
-		end := min(start+r.cfg.PublishChunk, len(cases))
+	for start := 0; start < n; start += r.cfg.PublishChunk {
+		end := min(start+r.cfg.PublishChunk, n)
 		msgs := make([]Message, 0, end-start)
 		for i := start; i < end; i++ {
-			c := &cases[i]
-			n := &Notification{CaseID: c.CaseID, Origin: string(OriginReconcile), ReceivedAt: now, Snapshot: SnapshotOf(c)}
+			nt := note(i)
+			nt.ReceivedAt = now
 			var err error
-			if msgs, err = r.rec.appendNotification(ctx, msgs, r.cfg.Topics.Notifications, n, OriginReconcile); err != nil {
+			if msgs, err = r.rec.appendNotification(ctx, msgs, r.cfg.Topics.Notifications, nt, OriginReconcile); err != nil {
 				return err
 			}
 		}
