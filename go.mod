@@ -63,3 +63,7 @@ require (
 // internal/thirdparty/hamba-avro/PATCHES.md. Drop this line once a fixed
 // release exists.
 replace github.com/hamba/avro/v2 => ./internal/thirdparty/hamba-avro
+
+// kfake (the in-process broker of dev mode and the tests) with one fix:
+// internal/thirdparty/kfake/PATCHES.md.
+replace github.com/twmb/franz-go/pkg/kfake => ./internal/thirdparty/kfake

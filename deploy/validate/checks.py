@@ -113,10 +113,12 @@ def go_sources(*dirs: str) -> str:
 
 
 def connector_env() -> set[str]:
-    src = go_sources("cmd/postident-connector")
+    # The Config (and its env tags) lives in internal/app; the CLI may add
+    # variables of its own.
+    src = go_sources("internal/app", "cmd/postident-connector")
     names = set(re.findall(r'env:"([A-Z][A-Z0-9_]*)', src))
     if not names:
-        raise SystemExit("FAIL: no env tags found in cmd/postident-connector/*.go")
+        raise SystemExit("FAIL: no env tags found in internal/app/*.go or cmd/postident-connector/*.go")
     return names
 
 
