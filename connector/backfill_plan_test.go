@@ -2,7 +2,6 @@ package connector_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,7 +23,7 @@ func bfFullCase(t *testing.T) connector.CaseResult {
 		t.Fatal(err)
 	}
 	var c connector.CaseResult
-	if err := json.Unmarshal(raw, &c); err != nil {
+	if err := connector.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
 	c.Normalize()

@@ -53,7 +53,7 @@ type CaseResult struct {
 	degraded []string
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // Normalize finishes the JSON decoding of a case: it moves what arrived
@@ -167,5 +167,5 @@ type CaseStatus struct {
 	Modified   Time   `json:"modified,omitzero"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }

@@ -18,7 +18,7 @@ type Field struct {
 	Status string `json:"status"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // MarshalJSON writes an empty pair as {} the way POSTIDENT does.
@@ -41,7 +41,7 @@ type ContactDataResult struct {
 	Address     *AddressResult `json:"address,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // AddressResult is an address with value/status pairs (8.6.5).
@@ -54,7 +54,7 @@ type AddressResult struct {
 	AddressMatch  *AddressMatch `json:"addressMatch,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // AddressMatch is the optional postal check of a German address (8.6.6).
@@ -65,7 +65,7 @@ type AddressMatch struct {
 	AddresseeDeceased            bool `json:"addresseeDeceased"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // IdentificationResult is one identification with its status and result
@@ -89,7 +89,7 @@ type IdentificationResult struct {
 	AdditionaDataEid *AdditionalDataEid `json:"additionaDataEid,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // normalize folds the guide-table spelling into AdditionalDataEid (the
@@ -131,7 +131,7 @@ type Code struct {
 	Description string `json:"description,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // IdentificationStatus is the progress and result of an identification
@@ -145,7 +145,7 @@ type IdentificationStatus struct {
 	Modified           Time   `json:"modified,omitzero"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // IdentificationDocumentResult is the data read from the identification
@@ -169,7 +169,7 @@ type IdentificationDocumentResult struct {
 	Records           []RecordResult `json:"records,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // DrivingLicenceResult is the data read from the driving licence (8.6.3);
@@ -189,7 +189,7 @@ type DrivingLicenceResult struct {
 	Records               []RecordResult              `json:"records,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // DrivingLicenceClassResult is one vehicle approval class (8.6.4).
@@ -200,7 +200,7 @@ type DrivingLicenceClassResult struct {
 	Restrictions *Field `json:"restrictions,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // Record types and owners (8.6.7).
@@ -238,7 +238,7 @@ type RecordResult struct {
 	DocumentData        string `json:"documentData,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // DocumentBytes decodes DocumentData, "base64 binary document data"
@@ -281,7 +281,7 @@ type AdditionalDataBasic struct {
 	IDCardReaderCheck                 *IDCardReaderCheck `json:"idCardReaderCheck,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // IDCardReaderCheck describes the document check by the ID card reader.
@@ -289,7 +289,7 @@ type IDCardReaderCheck struct {
 	CheckedCategories []IDCardReaderCheckCategory `json:"checkedCategories,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // IDCardReaderCheckCategory is one checked category and its outcome.
@@ -299,7 +299,7 @@ type IDCardReaderCheckCategory struct {
 	FailedChecksOfIDCardReader []FailedCheckOfIDCardReader `json:"failedChecksOfIdCardReader,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // FailedCheckOfIDCardReader is one failed check of the ID card reader.
@@ -309,7 +309,7 @@ type FailedCheckOfIDCardReader struct {
 	AdditionalInformation []AdditionalInfoKV `json:"additionalInformation,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // AdditionalInfoKV is a key/value note on a failed ID card check.
@@ -318,7 +318,7 @@ type AdditionalInfoKV struct {
 	Value Note   `json:"value"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // AdditionalDataEid is eID specific data (8.6.9).
@@ -326,7 +326,7 @@ type AdditionalDataEid struct {
 	DKK Text `json:"dkk,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // AdditionalDataVideo is video chat specific data (8.6.10). IdentReviews has
@@ -341,7 +341,7 @@ type AdditionalDataVideo struct {
 	TanChannel                       string            `json:"tanChannel,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // AccountingData identifies the case on the invoice (8.7).
@@ -350,5 +350,5 @@ type AccountingData struct {
 	AccountingProduct string `json:"accountingProduct,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }

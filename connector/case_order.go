@@ -16,7 +16,7 @@ type OrderData struct {
 	DrivingLicenceProvided         *DrivingLicenceProvided         `json:"drivingLicenceProvided,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // ProcessData steers the identification process (Guide 1 Start).
@@ -34,7 +34,7 @@ type ProcessData struct {
 	CallbackURLCancelledAndClosed *CallbackURL `json:"callbackUrlCancelledAndClosed,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // CallbackURL is a landing page or app link (guide chapter 6).
@@ -43,7 +43,7 @@ type CallbackURL struct {
 	AppURL string `json:"appUrl,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // Address is a plain postal address as the client provides it.
@@ -55,7 +55,7 @@ type Address struct {
 	Country       string `json:"country,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // ContactDataProvided is the contact data the client sent with the case.
@@ -70,7 +70,7 @@ type ContactDataProvided struct {
 	Address     *Address `json:"address,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // IdentificationDocumentProvided is the document data the client sent.
@@ -91,7 +91,7 @@ type IdentificationDocumentProvided struct {
 	Authority         string   `json:"authority,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }
 
 // DrivingLicenceProvided is the driving licence data the client sent.
@@ -104,5 +104,5 @@ type DrivingLicenceProvided struct {
 	DateOfExpiry      string `json:"dateOfExpiry,omitempty"`
 
 	// Unmapped keeps the members this type has no field for (unmapped.go).
-	Unmapped json.RawMessage `json:",embed"`
+	Unmapped json.RawMessage `json:"-"`
 }

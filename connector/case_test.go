@@ -61,7 +61,7 @@ func TestNormalizeEidSpellings(t *testing.T) {
 			want.Identifications = []connector.IdentificationResult{id(tt.want), id(nil)}
 
 			var single connector.CaseResult
-			if err := json.Unmarshal([]byte(caseJSON(tt.members)), &single); err != nil {
+			if err := connector.Unmarshal([]byte(caseJSON(tt.members)), &single); err != nil {
 				t.Fatal(err)
 			}
 			single.Normalize()
@@ -70,7 +70,7 @@ func TestNormalizeEidSpellings(t *testing.T) {
 			}
 
 			var list []connector.CaseResult
-			if err := json.Unmarshal([]byte(`[`+caseJSON(tt.members)+`,`+caseJSON(tt.members)+`]`), &list); err != nil {
+			if err := connector.Unmarshal([]byte(`[`+caseJSON(tt.members)+`,`+caseJSON(tt.members)+`]`), &list); err != nil {
 				t.Fatal(err)
 			}
 			connector.NormalizeCases(list)
@@ -109,7 +109,7 @@ func TestNormalizeSpellingsEqual(t *testing.T) {
 	decode := func(b []byte) connector.CaseResult {
 		t.Helper()
 		var c connector.CaseResult
-		if err := json.Unmarshal(b, &c); err != nil {
+		if err := connector.Unmarshal(b, &c); err != nil {
 			t.Fatal(err)
 		}
 		c.Normalize()

@@ -11,7 +11,9 @@
 // free text nothing depends on (Note) that is not text degrades into
 // Unmapped (Degraded);
 // members without a field are kept with their paths (UnmappedMembers, the
-// CaseResult event's unmappedJson: unmapped.go); a value its field cannot
+// CaseResult event's unmappedJson: unmapped.go), by a walk beside
+// encoding/json that works the same on every Go release from 1.26
+// (Unmarshal, KeepUnmapped, Marshal: jsonwalk.go); a value its field cannot
 // hold fails the decoding of that case. docs/EVENTS.md ("Reading
 // POSTIDENT's answers") has the table per field.
 //

@@ -18,7 +18,7 @@ import (
 func decodeCase(t *testing.T, b []byte) connector.CaseResult {
 	t.Helper()
 	var c connector.CaseResult
-	if err := json.Unmarshal(b, &c); err != nil {
+	if err := connector.Unmarshal(b, &c); err != nil {
 		t.Fatal(err)
 	}
 	c.Normalize()
@@ -289,7 +289,7 @@ func TestNoteMovesToUnmapped(t *testing.T) {
 		"additionalDataBasic":{"postOfficeCity":true,
 			"idCardReaderCheck":{"checkedCategories":[{"failedChecksOfIdCardReader":[{"additionalInformation":[{"key":"k","value":{"mm":3}}]}]}]}}}}`)
 	var c connector.CaseResult
-	if err := json.Unmarshal(raw, &c); err != nil {
+	if err := connector.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
 	}
 	ev := connector.NewCaseResultEvent("C", &c, connector.OriginWebhook, time.Time{})

@@ -2,7 +2,6 @@ package connector_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -66,7 +65,7 @@ func (e *unitEnv) newCase(caseID, status string, created, modified time.Time) *c
 		e.t.Fatal(unitCaseErr)
 	}
 	var c connector.CaseResult
-	if err := json.Unmarshal(unitCaseRaw, &c); err != nil {
+	if err := connector.Unmarshal(unitCaseRaw, &c); err != nil {
 		e.t.Fatal(err)
 	}
 	c.Normalize()

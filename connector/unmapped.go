@@ -9,12 +9,12 @@ import (
 
 // This file keeps what POSTIDENT sends beyond the model (issue 13, forward
 // compatibility). The guide adds fields to the data model without a new API
-// version (8.1). Every struct of the model has an Unmapped slot with the
-// `json:",embed"` option of Go 1.27's encoding/json: the decoder puts each
-// member the struct has no field for there, verbatim, and leaves the slot
-// empty (no allocation, no extra work) when there is none. UnmappedJSON
-// gathers those members, with their paths, into the CaseResult event, so a
-// field POSTIDENT adds reaches consumers the same day.
+// version (8.1). Every struct of the model has an Unmapped slot, which
+// encoding/json ignores (`json:"-"`); Unmarshal and KeepUnmapped
+// (jsonwalk.go) put each member the struct has no field for there,
+// verbatim, and leave the slot empty (no allocation) when there is none.
+// UnmappedJSON gathers those members, with their paths, into the CaseResult
+// event, so a field POSTIDENT adds reaches consumers the same day.
 
 // UnmappedMember is one member of a case answer that the model has no field
 // for: its JSON Pointer (RFC 6901) in the answer, and its JSON value as

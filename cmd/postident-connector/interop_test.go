@@ -313,7 +313,7 @@ func loadInteropProbe(t *testing.T, e *e2eEnv) *interopProbe {
 		t.Fatal("the guide sample has no accountingProduct")
 	}
 	var cr connector.CaseResult
-	if err := json.Unmarshal([]byte(doc), &cr); err != nil {
+	if err := connector.Unmarshal([]byte(doc), &cr); err != nil {
 		t.Fatal(err)
 	}
 	cr.Normalize()

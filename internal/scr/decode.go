@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -143,4 +144,27 @@ func allHaveCaseID(cases []connector.CaseResult) bool {
 		}
 	}
 	return true
+}
+
+// connectorPkg is the import path of the model's package.
+var connectorPkg = reflect.TypeFor[connector.Text]().PkgPath()
+
+// fieldError is a decoding error that names the field path, the JSON kind
+// and the Go type, never the value.
+func fieldError(field, kind string, into reflect.Type, why string, offset int64) error {
+	if field == "" {
+		field = "(top level)"
+	}
+	if kind == "" {
+		kind = "value"
+	}
+	name := "the model"
+	if into != nil {
+		name = into.String()
+	}
+	if why != "" {
+		why = " (" + why + ")"
+	}
+	return fmt.Errorf("%w: field %s: a JSON %s cannot be decoded into %s%s (at byte offset %d)",
+		errDecode, field, kind, name, why, offset)
 }

@@ -4,7 +4,7 @@
 //
 // It adapts HTTP to the domain types of package connector: every call
 // returns connector.CaseResult or connector.CaseStatus values, decoded with
-// encoding/json (Go 1.27, v2 engine, v1 semantics) so omitted objects stay
+// encoding/json (any Go from 1.26) so omitted objects stay
 // nil and members the model has no field for are kept (CaseResult.
 // UnmappedMembers), not dropped.
 //

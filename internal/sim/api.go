@@ -236,7 +236,7 @@ func (h *apiHandler) single(w http.ResponseWriter, r *http.Request, who login, i
 	if status {
 		body, err = s.statusJSON(sn, full)
 	} else {
-		body, err = json.Marshal(s.view(sn, viewOpts{full: full, binary: binary, pdf: pdf}))
+		body, err = s.encodeView(sn, viewOpts{full: full, binary: binary, pdf: pdf})
 	}
 	if err != nil {
 		return err
@@ -313,7 +313,7 @@ func (h *apiHandler) list(w http.ResponseWriter, r *http.Request, who login, sta
 			item, err = s.statusJSON(sn, full)
 			item = s.poisonStatusItem(sn.c.id, item)
 		} else {
-			item, err = json.Marshal(s.view(sn, viewOpts{full: full}))
+			item, err = s.encodeView(sn, viewOpts{full: full})
 			item = s.poisonListItem(sn.c.id, item)
 		}
 		if err != nil {

@@ -62,12 +62,22 @@ func (s *Sim) statusJSON(sn *snapshot, full bool) ([]byte, error) {
 	if c := slot.Load(); c != nil && c.version == sn.c.version {
 		return c.b, nil
 	}
-	b, err := json.Marshal(s.view(sn, viewOpts{status: true, full: full, statusArray: s.cfg.StatusIdentificationsArray}))
+	b, err := s.encodeView(sn, viewOpts{status: true, full: full, statusArray: s.cfg.StatusIdentificationsArray})
 	if err != nil {
 		return nil, err
 	}
 	slot.Store(&cachedJSON{version: sn.c.version, b: b})
 	return b, nil
+}
+
+// encodeView is the JSON of view. A case loaded with LoadCase may carry
+// members the model has no field for; connector.Marshal writes them back
+// where they arrived. The generated cases have none, and skip that walk.
+func (s *Sim) encodeView(sn *snapshot, v viewOpts) ([]byte, error) {
+	if sn.c.fixed != nil {
+		return connector.Marshal(s.view(sn, v))
+	}
+	return json.Marshal(s.view(sn, v))
 }
 
 // view builds the CaseResult of a case for the options.

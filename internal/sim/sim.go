@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -259,12 +258,12 @@ func (s *Sim) Case(caseID string, full bool) (*connector.CaseResult, bool) {
 	}
 	sn := c.snapshot()
 	s.mu.RUnlock()
-	b, err := json.Marshal(s.view(sn, viewOpts{full: full}))
+	b, err := s.encodeView(sn, viewOpts{full: full})
 	if err != nil {
 		return nil, false
 	}
 	var out connector.CaseResult
-	if json.Unmarshal(b, &out) != nil {
+	if connector.Unmarshal(b, &out) != nil {
 		return nil, false
 	}
 	out.Normalize()
@@ -352,12 +351,12 @@ func (s *Sim) LoadCase(cr connector.CaseResult, class connector.Class) error {
 		return fmt.Errorf("load case: unknown class %q", class)
 	}
 	// A deep copy, so that the caller's value stays theirs.
-	b, err := json.Marshal(cr)
+	b, err := connector.Marshal(&cr)
 	if err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
 	var cp connector.CaseResult
-	if err := json.Unmarshal(b, &cp); err != nil {
+	if err := connector.Unmarshal(b, &cp); err != nil {
 		return fmt.Errorf("load case: %w", err)
 	}
 	cp.Normalize()
