@@ -88,7 +88,7 @@ func (p *Processor) upstreamUp(ctx context.Context) bool {
 func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 	now := p.cfg.Now()
 	entries := make([]parkEntry, len(ws))
-	var out []Message
+	var dls []DeadLetter
 	for i, w := range ws {
 		class := classOf(w.fail.err)
 		e := parkEntry{class: class, first: w.fail.first, last: now, attempts: w.fail.attempts}
@@ -120,20 +120,16 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 			if ce.Endpoint != "" {
 				d.Endpoint = new(ce.Endpoint)
 			}
-			if len(ce.EncryptedAnswer) > 0 {
+			if n := len(ce.EncryptedAnswer); n > p.cfg.MaxRecordBytes-deadLetterOverhead {
+				dropAnswer(&d, n, "over the record size limit (KAFKA_MAX_MESSAGE_BYTES)")
+			} else if n > 0 {
 				d.EncryptedAnswer = new(string(ce.EncryptedAnswer))
 			}
 		}
-		val, err := p.codec.Encode(ctx, p.cfg.Topics.DeadLetter, &d)
-		if err != nil {
-			return fmt.Errorf("encode dead-letter record: %w", err)
-		}
-		out = append(out, Message{Topic: p.cfg.Topics.DeadLetter, Key: []byte(w.caseID), Value: val, Time: now})
+		dls = append(dls, d)
 	}
-	if len(out) > 0 {
-		if err := p.pub.Publish(ctx, out...); err != nil {
-			return fmt.Errorf("publish dead-letter records: %w", err)
-		}
+	if err := p.publishDeadLetters(ctx, dls); err != nil {
+		return err
 	}
 	for i, w := range ws {
 		p.parked.put(w.caseID, entries[i])
@@ -141,6 +137,61 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 		// The error text names fields and positions, never values.
 		p.cfg.Logger.WarnContext(ctx, "case parked on the dead-letter topic; the other cases go on", "case_id", w.caseID,
 			"class", entries[i].class, "attempts", entries[i].attempts, "err", w.fail.err)
+	}
+	return nil
+}
+
+// deadLetterOverhead is room for a dead-letter record's other fields, its
+// key and headers beside the stored answer.
+const deadLetterOverhead = 16 << 10
+
+// dropAnswer leaves the stored answer out of d and says so in its message:
+// a record the broker refuses would stop the batch, and with it every case
+// behind the poisoned one.
+func dropAnswer(d *DeadLetter, n int, why string) {
+	d.EncryptedAnswer = nil
+	d.Message += fmt.Sprintf(" (the answer, %d bytes, is not kept: %s)", n, why)
+}
+
+// publishDeadLetters writes the records. When the broker refuses one for
+// its size (a topic with a lower max.message.bytes than
+// KAFKA_MAX_MESSAGE_BYTES says), they are written again without the
+// stored answers: the record of the failure matters more than the copy.
+func (p *Processor) publishDeadLetters(ctx context.Context, dls []DeadLetter) error {
+	if len(dls) == 0 {
+		return nil
+	}
+	err := p.publishDeadLettersOnce(ctx, dls)
+	if !errors.Is(err, ErrRecordTooLarge) {
+		return err
+	}
+	dropped := 0
+	for i := range dls {
+		if d := &dls[i]; d.EncryptedAnswer != nil {
+			dropAnswer(d, len(*d.EncryptedAnswer), "the broker refused the record with it")
+			dropped++
+		}
+	}
+	if dropped == 0 {
+		return err
+	}
+	p.cfg.Logger.WarnContext(ctx, "the broker refused a dead-letter record for its size; writing the records without the stored answers (raise the dead-letter topic's max.message.bytes to keep them)",
+		"records", len(dls), "answers_dropped", dropped)
+	return p.publishDeadLettersOnce(ctx, dls)
+}
+
+func (p *Processor) publishDeadLettersOnce(ctx context.Context, dls []DeadLetter) error {
+	now := p.cfg.Now()
+	out := make([]Message, 0, len(dls))
+	for i := range dls {
+		val, err := p.codec.Encode(ctx, p.cfg.Topics.DeadLetter, &dls[i])
+		if err != nil {
+			return fmt.Errorf("encode dead-letter record: %w", err)
+		}
+		out = append(out, Message{Topic: p.cfg.Topics.DeadLetter, Key: []byte(dls[i].CaseID), Value: val, Time: now})
+	}
+	if err := p.pub.Publish(ctx, out...); err != nil {
+		return fmt.Errorf("publish dead-letter records: %w", err)
 	}
 	return nil
 }

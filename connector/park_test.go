@@ -357,3 +357,49 @@ func TestProcessorParkedUntilModifiedChanges(t *testing.T) {
 		t.Errorf("dead-letter records %v: want a second one for the new version", recs)
 	}
 }
+
+// TestProcessorParksLargeAnswerWithoutIt: an undecryptable answer larger
+// than a Kafka record holds cannot travel on the dead-letter topic. The
+// case is parked without it, its message says so, and the batch goes on,
+// whether the processor knows the limit (MaxRecordBytes) or learns it from
+// the broker's refusal (a topic set lower than KAFKA_MAX_MESSAGE_BYTES).
+// Before: park returned the broker's error, and the batch was retried for
+// good, holding back every case behind it.
+func TestProcessorParksLargeAnswerWithoutIt(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		maxRecord int // ProcessorConfig.MaxRecordBytes
+		brokerMax int // what the broker takes
+	}{
+		{"known limit", 1 << 20, 1 << 20},
+		{"broker refuses", 8 << 20, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newParkEnv(t, coPass)
+			ids, _ := e.closed(6, 100)
+			bad := ids[2]
+			if err := e.sim.SetPoison(bad, sim.PoisonLargeUndecryptable); err != nil {
+				t.Fatal(err)
+			}
+			pub := &memory.Publisher{MaxBytes: tc.brokerMax}
+			p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, RetryBudget: 300 * time.Millisecond,
+				Version: "test", MaxRecordBytes: tc.maxRecord}, e.src, pub, e.codec, connector.NewState())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+				t.Fatalf("HandleBatch: %v", err)
+			}
+			if res := pub.Keys(e.topics.Result); len(res) != len(ids)-1 || res[bad] != 0 {
+				t.Errorf("results for %d cases (poisoned: %d), want %d and 0", len(res), res[bad], len(ids)-1)
+			}
+			dl := e.deadLetters(pub)[bad]
+			if len(dl) != 1 || dl[0] == nil {
+				t.Fatalf("dead letters %v", dl)
+			}
+			if d := dl[0]; d.ErrorClass != connector.ClassUndecryptable || d.EncryptedAnswer != nil || !strings.Contains(d.Message, "is not kept") {
+				t.Errorf("dead letter: class %s, answer kept %v, message %q", d.ErrorClass, d.EncryptedAnswer != nil, d.Message)
+			}
+		})
+	}
+}

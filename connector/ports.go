@@ -93,6 +93,11 @@ func DefaultTopics() Topics {
 // must be retried, never skipped.
 var ErrCodecUnavailable = errors.New("codec dependency unavailable")
 
+// ErrRecordTooLarge is wrapped by a Publisher's error when the broker (or
+// the producer's own limit) refuses a record for its size: publishing the
+// same record again cannot succeed.
+var ErrRecordTooLarge = errors.New("record larger than the broker takes")
+
 // Codec turns events into record values and back. Encode chooses the schema
 // from the Go type of v (CaseStatusChanged, CaseResultEvent, Notification,
 // CaseState) and frames the bytes for the topic (schema registry or Avro

@@ -77,7 +77,8 @@ func TestEndToEndPoison(t *testing.T) {
 	wantClass := map[sim.Poison]string{
 		sim.PoisonMistyped: connector.ClassUnreadable, sim.PoisonMalformed: connector.ClassUnreadable,
 		sim.PoisonOversized: connector.ClassUnreadable, sim.PoisonOtherCase: connector.ClassUnreadable,
-		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonList: "", sim.PoisonStatusList: "",
+		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonLargeUndecryptable: connector.ClassUndecryptable,
+		sim.PoisonList: "", sim.PoisonStatusList: "",
 	}
 	for _, kind := range sim.Poisons() {
 		t.Run(string(kind), func(t *testing.T) {
@@ -85,7 +86,7 @@ func TestEndToEndPoison(t *testing.T) {
 			// the loaded test machine fails to acknowledge in time, and it
 			// notifies the parked case again and again.
 			env := map[string]string{"PROCESSOR_RETRY_BUDGET": "3s", "RECONCILE_INTERVAL": "2s"}
-			if kind == sim.PoisonOversized || kind == sim.PoisonUndecryptable {
+			if kind == sim.PoisonOversized || kind == sim.PoisonUndecryptable || kind == sim.PoisonLargeUndecryptable {
 				// Single-case poisons (a list is one body and one JWE):
 				// without coalescing every case is fetched singly.
 				env["PROCESSOR_COALESCE"] = "false"
@@ -137,6 +138,15 @@ func TestEndToEndPoison(t *testing.T) {
 				if kind == sim.PoisonUndecryptable {
 					if d.EncryptedAnswer == nil || !strings.HasPrefix(*d.EncryptedAnswer, "ey") || strings.Count(*d.EncryptedAnswer, ".") != 4 {
 						t.Errorf("undecryptable answer not kept as a compact JWE")
+					}
+				}
+				if kind == sim.PoisonLargeUndecryptable {
+					// Larger than a record (KAFKA_MAX_MESSAGE_BYTES, 1 MiB):
+					// parked without it, and saying so. Before: the record
+					// failed with [10] Message Size Too Large and the batch
+					// was retried for good (20 of 300 results in 90 s).
+					if d.EncryptedAnswer != nil || !strings.Contains(d.Message, "is not kept") {
+						t.Errorf("a large answer: kept %v, message %q", d.EncryptedAnswer != nil, d.Message)
 					}
 				}
 				if len(results[bad]) != 0 {

@@ -136,6 +136,12 @@ func (w *Writer) Publish(ctx context.Context, msgs ...connector.Message) error {
 // the same error n times (and without keys or values, which may identify a
 // person).
 func publishError(err error, n int) error {
+	var tooLarge kafkago.MessageTooLargeError
+	if errors.Is(err, kafkago.MessageSizeTooLarge) || errors.As(err, &tooLarge) {
+		// One class for the broker's [10] and kafka-go's own check against
+		// BatchBytes: the record must be made smaller, not sent again.
+		err = fmt.Errorf("%w: %w", connector.ErrRecordTooLarge, err)
+	}
 	var werrs kafkago.WriteErrors
 	if errors.As(err, &werrs) {
 		var first error
@@ -149,6 +155,9 @@ func publishError(err error, n int) error {
 			}
 		}
 		if first != nil {
+			if errors.Is(err, connector.ErrRecordTooLarge) && !errors.Is(first, connector.ErrRecordTooLarge) {
+				first = fmt.Errorf("%w: %w", connector.ErrRecordTooLarge, first)
+			}
 			return fmt.Errorf("kafka: publish: %d of %d messages failed: %w", failed, n, first)
 		}
 	}

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -79,6 +80,11 @@ type Publisher struct {
 	// counts them; Records, All and subscribers see none): for benchmarks,
 	// whose loops would otherwise keep every record of every iteration.
 	Discard bool
+	// MaxBytes, when above 0, refuses a call with a record whose key,
+	// value and headers add up to more, as a broker's max.message.bytes
+	// does: nothing of the call is stored, and the error wraps
+	// connector.ErrRecordTooLarge.
+	MaxBytes int
 
 	mu     sync.Mutex
 	calls  int
@@ -100,6 +106,9 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...connector.Message) erro
 		if m.Topic == "" {
 			return errors.New("memory: publish: message has no topic")
 		}
+		if p.MaxBytes > 0 && recordBytes(m) > p.MaxBytes {
+			return fmt.Errorf("memory: publish: %w: %d bytes, the limit is %d", connector.ErrRecordTooLarge, recordBytes(m), p.MaxBytes)
+		}
 	}
 	p.mu.Lock()
 	p.calls++
@@ -115,6 +124,15 @@ func (p *Publisher) Publish(ctx context.Context, msgs ...connector.Message) erro
 	}
 	p.store(write)
 	return err
+}
+
+// recordBytes is a record's size as a broker would count it, roughly.
+func recordBytes(m connector.Message) int {
+	n := len(m.Key) + len(m.Value)
+	for _, h := range m.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
 }
 
 func (p *Publisher) store(msgs []connector.Message) {

@@ -35,6 +35,11 @@ const (
 	// PoisonUndecryptable answers a compact JWE whose ciphertext was
 	// altered: it parses, and does not decrypt.
 	PoisonUndecryptable Poison = "undecryptable"
+	// PoisonLargeUndecryptable is PoisonUndecryptable for an answer of
+	// LargeAnswerBytes: above the 1 MiB a Kafka record holds by default,
+	// below the connector's 2 MiB cap for a single case, so the connector
+	// reads it, cannot decrypt it, and cannot keep all of it on Kafka.
+	PoisonLargeUndecryptable Poison = "largeundecryptable"
 	// PoisonList breaks only the case's entry in data lists (mistyped):
 	// one bad case on a page of good ones; its single GET is correct.
 	PoisonList Poison = "list"
@@ -46,11 +51,15 @@ const (
 
 // Poisons lists every kind.
 func Poisons() []Poison {
-	return []Poison{PoisonMistyped, PoisonMalformed, PoisonOversized, PoisonOtherCase, PoisonUndecryptable, PoisonList, PoisonStatusList}
+	return []Poison{PoisonMistyped, PoisonMalformed, PoisonOversized, PoisonOtherCase, PoisonUndecryptable, PoisonLargeUndecryptable,
+		PoisonList, PoisonStatusList}
 }
 
-// OversizeBytes is how large a PoisonOversized answer is: above the 256 MiB
-// the connector's client ever reads for one case.
+// LargeAnswerBytes is about how large a PoisonLargeUndecryptable answer is.
+const LargeAnswerBytes = 1<<20 + 512<<10
+
+// OversizeBytes is how large a PoisonOversized answer is: far above the
+// connector's caps (2 MiB for a single case, 64 MiB with binaries).
 var OversizeBytes int64 = 256<<20 + 1<<20
 
 type poisonSet struct {
@@ -165,28 +174,44 @@ func (h *apiHandler) writePoisoned(w http.ResponseWriter, pub *rsa.PublicKey, ca
 		_, _ = io.WriteString(w, `"}`)
 		return true, nil
 	case PoisonUndecryptable:
-		if pub == nil {
-			w.Header().Set("Content-Type", JOSEContentType)
-			_, _ = io.WriteString(w, "eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.AAAA.AAAA.AAAA.AAAA")
-			return true, nil
-		}
-		enc, err := h.s.encrypt(pub, body)
-		if err != nil {
-			return true, err
-		}
-		parts := bytes.Split(enc, []byte("."))
-		ct := parts[3]
-		i := len(ct) / 2
-		if ct[i] == 'A' {
-			ct[i] = 'B'
-		} else {
-			ct[i] = 'A'
-		}
-		w.Header().Set("Content-Type", JOSEContentType)
-		_, _ = w.Write(bytes.Join(parts, []byte(".")))
-		return true, nil
+		return true, h.writeUndecryptable(w, pub, body)
+	case PoisonLargeUndecryptable:
+		// Padding inside the JSON, before encryption: the JWE grows by
+		// 4/3 of it. 1.15 MiB of padding gives about 1.5 MiB.
+		pad := LargeAnswerBytes * 3 / 4
+		padded := make([]byte, 0, len(body)+pad+16)
+		padded = append(padded, `{"padding":"`...)
+		padded = append(padded, bytes.Repeat([]byte("a"), pad)...)
+		padded = append(padded, `",`...)
+		padded = append(padded, bytes.TrimPrefix(body, []byte("{"))...)
+		return true, h.writeUndecryptable(w, pub, padded)
 	}
 	return false, nil
+}
+
+// writeUndecryptable answers body as a compact JWE whose ciphertext was
+// altered: it parses, and does not decrypt.
+func (h *apiHandler) writeUndecryptable(w http.ResponseWriter, pub *rsa.PublicKey, body []byte) error {
+	if pub == nil {
+		w.Header().Set("Content-Type", JOSEContentType)
+		_, _ = io.WriteString(w, "eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.AAAA.AAAA.AAAA.AAAA")
+		return nil
+	}
+	enc, err := h.s.encrypt(pub, body)
+	if err != nil {
+		return err
+	}
+	parts := bytes.Split(enc, []byte("."))
+	ct := parts[3]
+	i := len(ct) / 2
+	if ct[i] == 'A' {
+		ct[i] = 'B'
+	} else {
+		ct[i] = 'A'
+	}
+	w.Header().Set("Content-Type", JOSEContentType)
+	_, _ = w.Write(bytes.Join(parts, []byte(".")))
+	return nil
 }
 
 // adminPoison is the JSON of PUT /sim/v1/poison: caseId -> kind ("" cures).
