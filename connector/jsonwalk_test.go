@@ -34,7 +34,7 @@ func TestUnmappedMatchesAsEncodingJSON(t *testing.T) {
 		t.Fatalf("encoding/json did not match the names: %+v", c)
 	}
 	want := map[string]string{
-		"/caseStatus/STATUS2":              `1`,
+		"/caseStatus/STATUS2":               `1`,
 		"/accountingData/accounting_number": `"7"`,
 		"/accountingData/k\u212Aey":         `"kelvin"`,
 	}
