@@ -17,7 +17,7 @@ import (
 	"github.com/postident-connector/postident-connector/internal/kafka"
 )
 
-const deadLetterUsage = `usage:
+const deadLetterUsage = `Usage:
   postident-connector dead-letter list
       the parked cases: caseId, error class, since, attempts
   postident-connector dead-letter retry CASEID... | --all
@@ -39,23 +39,15 @@ func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	case "list":
 		fs := flag.NewFlagSet("dead-letter list", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		if err := fs.Parse(args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return errUsage
+		if err := parseDeadLetterFlags(fs, args[1:], stdout, stderr); err != nil {
+			return err
 		}
 		return deadLetterList(ctx, stdout)
 	case "retry":
 		fs := flag.NewFlagSet("dead-letter retry", flag.ContinueOnError)
-		fs.SetOutput(stderr)
 		all := fs.Bool("all", false, "retry every parked case")
-		if err := fs.Parse(args[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return errUsage
+		if err := parseDeadLetterFlags(fs, args[1:], stdout, stderr); err != nil {
+			return err
 		}
 		if *all == (fs.NArg() > 0) {
 			fmt.Fprint(stderr, deadLetterUsage)
@@ -64,6 +56,24 @@ func cmdDeadLetter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return deadLetterRetry(ctx, fs.Args(), stdout)
 	}
 	fmt.Fprintf(stderr, "unknown dead-letter command %q\n\n%s", args[0], deadLetterUsage)
+	return errUsage
+}
+
+// parseDeadLetterFlags parses the flags of `dead-letter list` or `retry`:
+// help is the usage on stdout and success; a bad flag is the usage on
+// stderr and a usage error, as for every other subcommand.
+func parseDeadLetterFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, deadLetterUsage)
+		return errHelp
+	}
+	fmt.Fprint(stderr, deadLetterUsage)
 	return errUsage
 }
 

@@ -37,7 +37,8 @@ func TestSubcommandHelpExitsZero(t *testing.T) {
 		t.Fatalf("build: %v", err)
 	}
 	subcommands := [][]string{{"run"}, {"dev"}, {"case"}, {"case", "get"}, {"check"}, {"backfill"},
-		{"forget"}, {"schemas"}, {"schemas", "register"}, {"version"}, {"help"}}
+		{"forget"}, {"schemas"}, {"schemas", "register"}, {"dead-letter"}, {"dead-letter", "list"}, {"dead-letter", "retry"},
+		{"version"}, {"help"}}
 	for _, sub := range subcommands {
 		for _, flag := range []string{"--help", "-h"} {
 			args := append(append([]string(nil), sub...), flag)

@@ -278,9 +278,11 @@ var knownRoles = map[string]bool{"webhook": true, "processor": true, "reconciler
 func (c *Config) Validate(devMode bool) error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	for _, r := range c.Roles {
+	for i, r := range c.Roles {
 		if !knownRoles[strings.ToLower(strings.TrimSpace(r))] {
-			add("ROLES: unknown role %q (use webhook, processor, reconciler, archiver)", r)
+			// The position, not the value: a secret pasted into the wrong
+			// variable must not reach a log.
+			add("ROLES: entry %d is not a role (use webhook, processor, reconciler, archiver)", i+1)
 		}
 	}
 	if c.Postident.ClientID == "" {
@@ -384,7 +386,7 @@ func isLoopbackHost(host string) bool {
 
 func parsePrefixes(list []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, s := range list {
+	for i, s := range list {
 		s = strings.TrimSpace(s)
 		if s == "" {
 			continue
@@ -392,14 +394,14 @@ func parsePrefixes(list []string) ([]netip.Prefix, error) {
 		if !strings.Contains(s, "/") {
 			a, err := netip.ParseAddr(s)
 			if err != nil {
-				return nil, fmt.Errorf("%q is not an address or CIDR", s)
+				return nil, fmt.Errorf("entry %d is not an address or CIDR", i+1)
 			}
 			out = append(out, netip.PrefixFrom(a, a.BitLen()))
 			continue
 		}
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a CIDR", s)
+			return nil, fmt.Errorf("entry %d is not a CIDR", i+1)
 		}
 		out = append(out, p.Masked())
 	}

@@ -82,13 +82,15 @@ func (c Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("kafka: no brokers configured (set KAFKA_BROKERS to a comma separated host:port list)")
 	}
-	for _, b := range c.Brokers {
+	for i, b := range c.Brokers {
+		// Positions, not values: a secret pasted into KAFKA_BROKERS must
+		// not reach a log.
 		host, port, err := net.SplitHostPort(b)
 		if err != nil || host == "" {
-			return fmt.Errorf("kafka: broker address %q is not host:port", b)
+			return fmt.Errorf("kafka: broker address %d of KAFKA_BROKERS is not host:port", i+1)
 		}
 		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-			return fmt.Errorf("kafka: broker address %q has an invalid port", b)
+			return fmt.Errorf("kafka: broker address %d of KAFKA_BROKERS has an invalid port", i+1)
 		}
 	}
 	switch strings.ToUpper(c.SASL.Mechanism) {
@@ -101,7 +103,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("kafka: SASL mechanism %s needs a username", c.SASL.Mechanism)
 		}
 	default:
-		return fmt.Errorf("kafka: unknown SASL mechanism %q (want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", c.SASL.Mechanism)
+		return errors.New("kafka: unknown SASL mechanism (KAFKA_SASL_MECHANISM: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
 	}
 	if c.BatchTimeout < 0 {
 		return fmt.Errorf("kafka: batch timeout %s is negative", c.BatchTimeout)

@@ -101,20 +101,20 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	case err != nil:
 		bad("BaseURL is not a valid URL; expected e.g. https://postident.deutschepost.de/api/scr/v1")
 	case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
-		bad("BaseURL %q must be an absolute http(s) URL, e.g. https://postident.deutschepost.de/api/scr/v1", u.Redacted())
+		bad("BaseURL must be an absolute http(s) URL, e.g. https://postident.deutschepost.de/api/scr/v1")
 	case u.User != nil:
 		bad("BaseURL must not contain credentials; set Username and Password instead")
 	case u.RawQuery != "" || u.Fragment != "":
-		bad("BaseURL %q must not have a query or fragment", u.Redacted())
+		bad("BaseURL must not have a query or fragment")
 	default:
 		u.Path = strings.TrimRight(u.Path, "/")
 		u.RawPath = strings.TrimRight(u.RawPath, "/")
 		last := u.Path[strings.LastIndex(u.Path, "/")+1:]
 		switch {
 		case last == "cases" || strings.Contains(u.Path, "/cases/"):
-			bad("BaseURL %q must end at /api/scr/v1, without /{clientId}/cases", u.Redacted())
+			bad("BaseURL must end at /api/scr/v1, without /{clientId}/cases")
 		case cfg.ClientID != "" && last == cfg.ClientID:
-			bad("BaseURL %q must end at /api/scr/v1, without the clientId (it is added from ClientID)", u.Redacted())
+			bad("BaseURL must end at /api/scr/v1, without the clientId (it is added from ClientID)")
 		default:
 			base = u
 		}
@@ -124,7 +124,7 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	case cfg.ClientID == "":
 		bad("ClientID is required (issued by Deutsche Post, e.g. 1234ABCD)")
 	case !isClientID(cfg.ClientID):
-		bad("ClientID %q must be uppercase letters and digits only, exactly as issued by Deutsche Post", cfg.ClientID)
+		bad("ClientID (POSTIDENT_CLIENT_ID) must be uppercase letters and digits only, exactly as issued by Deutsche Post")
 	}
 	if cfg.Username == "" {
 		bad("Username is required (the SCR-Ident REST API user)")
