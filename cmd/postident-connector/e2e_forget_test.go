@@ -42,7 +42,7 @@ func TestForgetSticks(t *testing.T) {
 	gone, kept := ids[0], ids[1]
 
 	out, err := e.cli("forget", gone)
-	if err != nil || !strings.Contains(out, gone+"\ttombstoned on "+e.cfgEnv["TOPIC_RESULT"]+", forget marker on "+e.cfgEnv["TOPIC_STATE"]) {
+	if err != nil || !strings.Contains(out, gone+"\ttombstoned on "+e.cfgEnv["TOPIC_RESULT"]+" and "+e.cfgEnv["TOPIC_DEAD_LETTER"]+", forget marker on "+e.cfgEnv["TOPIC_STATE"]) {
 		t.Fatalf("forget: %v: %q", err, out)
 	}
 
@@ -160,4 +160,32 @@ func forgottenSkips(t *testing.T, adminURL string) float64 {
 		}
 	}
 	return counterSum(strings.Join(lines, "\n"), "postident_processor_skipped_total")
+}
+
+// TestForgetParkedCase: a parked case's dead-letter record holds its
+// answer (encrypted); `forget` tombstones it with the result, so the
+// compacted topic drops it and `dead-letter list` no longer shows it.
+// Before, the record stayed for good: the processor skips forgotten cases,
+// so no tombstone ever followed.
+func TestForgetParkedCase(t *testing.T) {
+	e := newE2E(t, envOpts{})
+	bad := createClosing(t, e.sim, 1)[0]
+	if err := e.sim.SetPoison(bad, sim.PoisonMistyped); err != nil {
+		t.Fatal(err)
+	}
+	runAll(t, e.sim, []string{bad})
+	eventually(t, 60*time.Second, "the case parked", func() (bool, string) {
+		return len(e.deadLetters()[bad]) == 1, "not yet"
+	})
+	if out, err := e.cli("forget", bad); err != nil {
+		t.Fatalf("forget: %v: %q", err, out)
+	}
+	recs := e.deadLetters()[bad]
+	if len(recs) != 2 || recs[1] != nil {
+		t.Fatalf("dead-letter records of the forgotten case: %v, want the record and a tombstone", recs)
+	}
+	out, err := e.cli("dead-letter", "list")
+	if err != nil || strings.Contains(out, bad) || !strings.Contains(out, "0 parked") {
+		t.Errorf("dead-letter list after forget: %v\n%s", err, out)
+	}
 }

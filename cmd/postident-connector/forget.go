@@ -46,11 +46,15 @@ func cmdForget(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return nil, "", err
 		}
-		// The marker first: should the tombstone fail, a rerun finishes the
-		// job and nothing writes the result meanwhile.
+		// The marker first: should a tombstone fail, a rerun finishes the
+		// job and nothing writes the result meanwhile. The dead-letter
+		// topic is compacted like the result topic and may hold the
+		// case's answer, encrypted: it goes too (a tombstone for a case
+		// never parked costs nothing).
 		return []connector.Message{
 			{Topic: cfg.Topics.State, Key: []byte(id), Value: marker, Time: now},
 			{Topic: cfg.Topics.Result, Key: []byte(id), Value: nil, Time: now},
-		}, fmt.Sprintf("tombstoned on %s, forget marker on %s", cfg.Topics.Result, cfg.Topics.State), nil
+			{Topic: cfg.Topics.DeadLetter, Key: []byte(id), Value: nil, Time: now},
+		}, fmt.Sprintf("tombstoned on %s and %s, forget marker on %s", cfg.Topics.Result, cfg.Topics.DeadLetter, cfg.Topics.State), nil
 	})
 }
