@@ -198,7 +198,28 @@ func (p *Processor) parkedSkip(w *caseWork) bool {
 			}
 		}
 	}
-	return p.cfg.Now().Sub(e.last) < p.cfg.ParkRetryInterval
+	return p.cfg.Now().Sub(e.last) < e.retryAfter(p.cfg.ParkRetryInterval)
+}
+
+// DefaultRetryBudget is ProcessorConfig.RetryBudget's default: long enough
+// for a blip, short enough that a case POSTIDENT keeps failing holds back
+// the notifications behind it for seconds, not minutes.
+const DefaultRetryBudget = 5 * time.Second
+
+// TransientRetryMin is how long a case parked as "transient" is left alone
+// at least (see ProcessorConfig.ParkRetryInterval).
+const TransientRetryMin = 30 * time.Second
+
+// retryAfter is how long after its last failure a parked case is fetched
+// again by a notification. A transient failure backs off: as long as the
+// case has been failing (so 30s, then about 1m, 2m, 4m... with the
+// reconciler's snapshots every RECONCILE_INTERVAL), up to interval; any
+// other class waits the whole interval, as the same answer would come.
+func (e parkEntry) retryAfter(interval time.Duration) time.Duration {
+	if e.class != ClassTransient {
+		return interval
+	}
+	return min(max(e.last.Sub(e.first), TransientRetryMin), interval)
 }
 
 // classOf sorts a failed fetch (or event build) of one case.

@@ -403,3 +403,65 @@ func TestProcessorParksLargeAnswerWithoutIt(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessorParkRetryAfter: a case parked as transient is fetched again
+// by a notification once it has waited as long as it had been failing (at
+// least TransientRetryMin); a case parked for another class waits the
+// whole ParkRetryInterval, as the same answer would come. Before, a
+// transient case waited the hour like any other, and the batch holding it
+// waited a whole minute first.
+func TestProcessorParkRetryAfter(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(6, 100)
+	flaky, broken := ids[1], ids[4]
+	e.down.Store(&flaky)
+	if err := e.sim.SetPoison(broken, sim.PoisonMalformed); err != nil {
+		t.Fatal(err)
+	}
+	var offset atomic.Int64 // the processor's clock runs ahead of the real one by this
+	pub := &memory.Publisher{}
+	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, RetryBudget: 200 * time.Millisecond,
+		ParkRetryInterval: time.Hour, Version: "test", Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }},
+		e.src, pub, e.codec, connector.NewState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real bound, not a measurement: before, the default budget held
+	// the batch for a minute; here it is 200ms.
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	if err := p.HandleBatch(ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatal(err)
+	}
+	dl := e.deadLetters(pub)
+	if len(dl[flaky]) != 1 || dl[flaky][0].ErrorClass != connector.ClassTransient || len(dl[broken]) != 1 {
+		t.Fatalf("dead letters: flaky %v, broken %v", dl[flaky], dl[broken])
+	}
+	e.down.Store(nil)
+	e.sim.CurePoison()
+	notify := func(at time.Duration) (gets int) {
+		t.Helper()
+		offset.Store(int64(at))
+		e.calls.reset()
+		if err := p.HandleBatch(e.ctx, e.webhooksNow([]string{flaky, broken})); err != nil {
+			t.Fatal(err)
+		}
+		gets, _, _ = e.calls.snapshot()
+		return gets
+	}
+	if n := notify(10 * time.Second); n != 0 {
+		t.Errorf("10s after parking: %d GETs, want none", n)
+	}
+	if n := notify(connector.TransientRetryMin + time.Second); n != 1 || pub.Keys(e.topics.Result)[flaky] != 1 {
+		t.Errorf("after TransientRetryMin: %d GETs, result %d; want the transient case fetched", n, pub.Keys(e.topics.Result)[flaky])
+	}
+	if recs := e.deadLetters(pub)[flaky]; len(recs) != 2 || recs[1] != nil {
+		t.Errorf("the transient case's entry not tombstoned: %v", recs)
+	}
+	if n := notify(59 * time.Minute); n != 0 {
+		t.Errorf("59m after parking an unreadable case: %d GETs, want none", n)
+	}
+	if n := notify(time.Hour + time.Minute); n != 1 || pub.Keys(e.topics.Result)[broken] != 1 {
+		t.Errorf("after ParkRetryInterval: %d GETs, result %d; want the unreadable case fetched", n, pub.Keys(e.topics.Result)[broken])
+	}
+}

@@ -51,14 +51,17 @@ type ProcessorConfig struct {
 	// RetryBudget is how long a batch retries cases that fail for a
 	// transient reason (5xx, timeouts, an unavailable schema registry)
 	// while other cases of the batch go through; after it they are parked
-	// as "transient". When no case of the batch goes through (a POSTIDENT
-	// outage) nothing is parked and the batch is retried until it does.
-	// Default 1m.
+	// as "transient", and the batch is done: only they wait, not every
+	// notification behind them. When no case of the batch goes through (a
+	// POSTIDENT outage) nothing is parked and the batch is retried until it
+	// does. Default 5s.
 	RetryBudget time.Duration
 	// ParkRetryInterval is how long a parked case is left alone (its
 	// notifications skipped) before the next notification fetches it
 	// again; a changed identification `modified` in a reconcile snapshot
-	// or a retry request (HeaderRetry) fetches it at once. Default 1h.
+	// or a retry request (HeaderRetry) fetches it at once. A "transient"
+	// case is fetched again sooner, with backoff: after as long as it has
+	// been failing, at least TransientRetryMin, at most this. Default 1h.
 	ParkRetryInterval time.Duration
 	// Parked is the set of parked cases loaded from the dead-letter topic;
 	// nil starts empty.
@@ -95,7 +98,7 @@ func (c *ProcessorConfig) defaults() {
 		c.Topics.DeadLetter = DefaultTopics().DeadLetter
 	}
 	if c.RetryBudget <= 0 {
-		c.RetryBudget = time.Minute
+		c.RetryBudget = DefaultRetryBudget
 	}
 	if c.ParkRetryInterval <= 0 {
 		c.ParkRetryInterval = time.Hour

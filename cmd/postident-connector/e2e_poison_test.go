@@ -78,6 +78,7 @@ func TestEndToEndPoison(t *testing.T) {
 		sim.PoisonMistyped: connector.ClassUnreadable, sim.PoisonMalformed: connector.ClassUnreadable,
 		sim.PoisonOversized: connector.ClassUnreadable, sim.PoisonOtherCase: connector.ClassUnreadable,
 		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonLargeUndecryptable: connector.ClassUndecryptable,
+		sim.PoisonUnavailable: connector.ClassTransient,
 		sim.PoisonList: "", sim.PoisonStatusList: "",
 	}
 	for _, kind := range sim.Poisons() {
@@ -86,7 +87,12 @@ func TestEndToEndPoison(t *testing.T) {
 			// the loaded test machine fails to acknowledge in time, and it
 			// notifies the parked case again and again.
 			env := map[string]string{"PROCESSOR_RETRY_BUDGET": "3s", "RECONCILE_INTERVAL": "2s"}
-			if kind == sim.PoisonOversized || kind == sim.PoisonUndecryptable || kind == sim.PoisonLargeUndecryptable {
+			if kind == sim.PoisonUnavailable {
+				// The default budget: the batch holding the case waits 5s
+				// for it, then parks it and goes on (before: a minute).
+				delete(env, "PROCESSOR_RETRY_BUDGET")
+			}
+			if kind == sim.PoisonOversized || kind == sim.PoisonUndecryptable || kind == sim.PoisonLargeUndecryptable || kind == sim.PoisonUnavailable {
 				// Single-case poisons (a list is one body and one JWE):
 				// without coalescing every case is fetched singly.
 				env["PROCESSOR_COALESCE"] = "false"

@@ -69,13 +69,16 @@ type Config struct {
 	ProcessorCoalesceCache int `env:"PROCESSOR_COALESCE_CACHE, default=5000"`
 	// ProcessorRetryBudget is how long the processor retries a case that
 	// fails for a transient reason while the other cases of its batch go
-	// through, before parking it on TOPIC_DEAD_LETTER as "transient";
-	// default 1m. During a POSTIDENT outage (no case goes through) nothing
-	// is parked and the batch waits.
-	ProcessorRetryBudget time.Duration `env:"PROCESSOR_RETRY_BUDGET, default=1m"`
+	// through, before parking it on TOPIC_DEAD_LETTER as "transient" (and
+	// fetching it again with backoff, from 30s up to
+	// PROCESSOR_PARK_RETRY_INTERVAL); default 5s, so that only that case
+	// waits. During a POSTIDENT outage (no case goes through) nothing is
+	// parked and the batch waits.
+	ProcessorRetryBudget time.Duration `env:"PROCESSOR_RETRY_BUDGET, default=5s"`
 	// ProcessorParkRetryInterval is how long a parked case is left alone
-	// before a notification fetches it again; a changed `modified` or
-	// `dead-letter retry` fetches it at once; default 1h.
+	// before a notification fetches it again (a "transient" one: with
+	// backoff, from 30s up to this); a changed `modified` or `dead-letter
+	// retry` fetches it at once; default 1h.
 	ProcessorParkRetryInterval time.Duration `env:"PROCESSOR_PARK_RETRY_INTERVAL, default=1h"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `env:"LOG_LEVEL, default=info"`

@@ -40,6 +40,10 @@ const (
 	// below the connector's 2 MiB cap for a single case, so the connector
 	// reads it, cannot decrypt it, and cannot keep all of it on Kafka.
 	PoisonLargeUndecryptable Poison = "largeundecryptable"
+	// PoisonUnavailable answers the case's single GETs with 503, as a
+	// POSTIDENT backend might for one case it cannot load, while every
+	// other case (and every list) is served.
+	PoisonUnavailable Poison = "unavailable"
 	// PoisonList breaks only the case's entry in data lists (mistyped):
 	// one bad case on a page of good ones; its single GET is correct.
 	PoisonList Poison = "list"
@@ -52,7 +56,7 @@ const (
 // Poisons lists every kind.
 func Poisons() []Poison {
 	return []Poison{PoisonMistyped, PoisonMalformed, PoisonOversized, PoisonOtherCase, PoisonUndecryptable, PoisonLargeUndecryptable,
-		PoisonList, PoisonStatusList}
+		PoisonUnavailable, PoisonList, PoisonStatusList}
 }
 
 // LargeAnswerBytes is about how large a PoisonLargeUndecryptable answer is.
@@ -175,6 +179,8 @@ func (h *apiHandler) writePoisoned(w http.ResponseWriter, pub *rsa.PublicKey, ca
 		return true, nil
 	case PoisonUndecryptable:
 		return true, h.writeUndecryptable(w, pub, body)
+	case PoisonUnavailable:
+		return true, errorf(http.StatusServiceUnavailable, "Service unavailable")
 	case PoisonLargeUndecryptable:
 		// Padding inside the JSON, before encryption: the JWE grows by
 		// 4/3 of it. 1.15 MiB of padding gives about 1.5 MiB.
