@@ -79,7 +79,7 @@ func TestEndToEndPoison(t *testing.T) {
 		sim.PoisonOversized: connector.ClassUnreadable, sim.PoisonOtherCase: connector.ClassUnreadable,
 		sim.PoisonUndecryptable: connector.ClassUndecryptable, sim.PoisonLargeUndecryptable: connector.ClassUndecryptable,
 		sim.PoisonUnavailable: connector.ClassTransient,
-		sim.PoisonList: "", sim.PoisonStatusList: "",
+		sim.PoisonList:        "", sim.PoisonStatusList: "",
 	}
 	for _, kind := range sim.Poisons() {
 		t.Run(string(kind), func(t *testing.T) {
