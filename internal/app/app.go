@@ -45,6 +45,8 @@ type App struct {
 	// topic and implements connector.Ownership.
 	sub    *kafka.GroupSubscriber
 	parked *connector.Parked
+	// stopParked stops following the dead-letter topic (loadParked).
+	stopParked func()
 	// procStopped is closed when the processor role returned (nothing
 	// will commit any more, so Close does not wait for a handover).
 	procStopped chan struct{}
@@ -71,6 +73,15 @@ type App struct {
 
 // Started is closed once the App runs every role and the webhook listens;
 // what Run set up (writer, codec, source) is safe to read after it.
+// ParkedCases returns the caseIds this process holds as parked (the
+// dead-letter topic as it follows it); nil without the processor role.
+func (a *App) ParkedCases() []string {
+	if a.parked == nil {
+		return nil
+	}
+	return a.parked.IDs()
+}
+
 func (a *App) Started() <-chan struct{} { return a.started }
 
 // Config is the App's configuration.
@@ -280,6 +291,9 @@ func (a *App) Close() error {
 		}
 		if a.sub != nil {
 			_ = a.sub.Close()
+		}
+		if a.stopParked != nil {
+			a.stopParked()
 		}
 		if a.writer != nil {
 			if err := a.writer.Close(); err != nil {

@@ -99,22 +99,27 @@ func ownStateWrite(m connector.Message) bool {
 }
 
 // loadParked reads the compacted dead-letter topic to its end, so that the
-// processor leaves parked cases alone after a restart too.
+// processor leaves parked cases alone after a restart too, and then follows
+// it until Close: what another replica parks, or `dead-letter retry`
+// resolves, reaches this one's set too. Without that, a case whose
+// partition moves to this replica would be fetched and parked again, and
+// every replica's gauge would keep a case another one had resolved.
 func (a *App) loadParked(ctx context.Context) error {
 	a.parked = connector.NewParked()
-	err := kafka.ReadAll(ctx, a.kcfg, a.cfg.Topics.DeadLetter, func(m connector.Message) error {
+	fctx, cancel := context.WithCancel(ctx)
+	stop, err := kafka.Follow(fctx, a.kcfg, a.cfg.Topics.DeadLetter, func(m connector.Message) {
 		if m.Value == nil {
 			a.parked.Apply(string(m.Key), nil)
-			return nil
+			return
 		}
 		var d connector.DeadLetter
-		if err := a.codec.Decode(ctx, m.Value, &d); err != nil {
+		if err := a.codec.Decode(fctx, m.Value, &d); err != nil {
 			a.log.Warn("skipping undecodable dead-letter record", "partition", m.Partition, "offset", m.Offset, "err", err)
-			return nil
+			return
 		}
 		a.parked.Apply(string(m.Key), &d)
-		return nil
-	}, kafka.ConcurrentPartitions())
+	})
+	a.stopParked = func() { cancel(); stop() }
 	if err != nil {
 		return fmt.Errorf("load parked cases from %s: %w", a.cfg.Topics.DeadLetter, err)
 	}

@@ -18,7 +18,8 @@ import (
 // given moment has been applied.
 //
 // The group subscriber uses it to keep a full copy of the state topic in
-// every processor replica (see GroupSubscriber).
+// every processor replica (see GroupSubscriber); Follow exposes it for
+// other compacted topics (the dead-letter topic).
 type follower struct {
 	cfg   Config
 	d     *kafkago.Dialer
@@ -38,7 +39,7 @@ type follower struct {
 }
 
 func newFollower(cfg Config, d *kafkago.Dialer, topic string, apply func(connector.Message), skip func(connector.Message) bool) *follower {
-	return &follower{cfg: cfg, d: d, topic: topic, apply: apply, skip: skip, log: cfg.errorLogger("kafka-state-follower"),
+	return &follower{cfg: cfg, d: d, topic: topic, apply: apply, skip: skip, log: cfg.errorLogger("kafka-follower"),
 		pos: map[int]int64{}, moved: make(chan struct{})}
 }
 
@@ -50,7 +51,7 @@ func (f *follower) start(ctx context.Context) error {
 		ps, err := partitionsOf(ctx, f.cfg, f.topic)
 		if err != nil {
 			if f.log != nil {
-				f.log.Printf("state follower: partitions of %s, will retry: %v", f.topic, err)
+				f.log.Printf("follower: partitions of %s, will retry: %v", f.topic, err)
 			}
 			return err
 		}
@@ -87,7 +88,7 @@ func (f *follower) read(ctx context.Context, r *kafkago.Reader, partition int) {
 			// kafka-go retries fetches itself; what reaches here is rare
 			// (offset out of range after retention): keep going.
 			if f.log != nil {
-				f.log.Printf("state follower %s/%d: %v", f.topic, partition, err)
+				f.log.Printf("follower %s/%d: %v", f.topic, partition, err)
 			}
 			select {
 			case <-ctx.Done():
@@ -136,6 +137,45 @@ func (f *follower) waitFor(ctx context.Context, ends map[int]partitionRange) err
 }
 
 func (f *follower) stop() { f.wg.Wait() }
+
+// followLookupTimeout bounds Follow's look-up of the topic's partitions.
+const followLookupTimeout = 30 * time.Second
+
+// Follow reads every partition of topic from its first offset for as long
+// as ctx lasts and hands each record to apply, in offset order per
+// partition (partitions concurrently: apply must be safe for that). It
+// returns once every record written before the call has been applied, so
+// the caller starts from the whole topic and then stays current with what
+// other processes write. After ctx ends, stop waits for the readers.
+func Follow(ctx context.Context, cfg Config, topic string, apply func(connector.Message)) (stop func(), err error) {
+	kc, err := cfg.prepare()
+	if err != nil {
+		return func() {}, err
+	}
+	d, err := kc.dialer()
+	if err != nil {
+		return func() {}, err
+	}
+	// A missing topic or an unreachable broker is an error at start, not
+	// a start that never ends.
+	lctx, cancel := context.WithTimeout(ctx, followLookupTimeout)
+	defer cancel()
+	var ends map[int]partitionRange
+	if err := retryFast(lctx, func() (err error) {
+		ends, err = topicRanges(lctx, kc, topic)
+		return err
+	}); err != nil {
+		return func() {}, fmt.Errorf("kafka: follow %s: %w", topic, err)
+	}
+	f := newFollower(kc, d, topic, apply, nil)
+	if err := f.start(ctx); err != nil {
+		return f.stop, err
+	}
+	if err := f.waitFor(ctx, ends); err != nil {
+		return f.stop, fmt.Errorf("kafka: follow %s: %w", topic, err)
+	}
+	return f.stop, nil
+}
 
 // partitionRange is a partition's first retained offset and its end (the
 // offset the next record will get).
