@@ -251,6 +251,22 @@ func operatorHint(err error) string {
 	return "answers of several cases do not decrypt (check POSTIDENT_PRIVATE_KEY_FILE and POSTIDENT_DATA_PASSWORD)"
 }
 
+// oldestUnhandledAge is how old the oldest notification not handled yet
+// is: the batch in hand's oldest, or the oldest the group has not
+// committed (Backlog), whichever is older; 0 when there is none.
+func (p *Processor) oldestUnhandledAge() time.Duration {
+	var age time.Duration
+	if t := p.oldest.Load(); t != 0 {
+		age = time.Since(time.Unix(0, t))
+	}
+	if p.cfg.Backlog != nil {
+		if t := p.cfg.Backlog(); !t.IsZero() {
+			age = max(age, time.Since(t))
+		}
+	}
+	return max(age, 0)
+}
+
 // oldestTime is the earliest Kafka time of msgs (unix ns), or now when
 // none carries one.
 func oldestTime(msgs []Message) int64 {
@@ -302,14 +318,10 @@ func (p *Processor) parkMetrics(m metric.Meter) error {
 		return err
 	}
 	_, err = m.Float64ObservableGauge("postident_oldest_unhandled_notification_seconds",
-		metric.WithDescription("Age of the oldest notification the processor has fetched but not finished (0 when idle): grows during a stall even when the consumer lag stays 0."),
+		metric.WithDescription("Age of the oldest notification not handled yet: in the batch in hand, or not committed by the processor group (asked of the broker every 15s); 0 when idle. Grows during a stall even when the consumer lag stays 0."),
 		metric.WithUnit("s"),
 		metric.WithFloat64Callback(func(_ context.Context, o metric.Float64Observer) error {
-			v := 0.0
-			if t := p.oldest.Load(); t != 0 {
-				v = time.Since(time.Unix(0, t)).Seconds()
-			}
-			o.Observe(v)
+			o.Observe(p.oldestUnhandledAge().Seconds())
 			return nil
 		}))
 	return err

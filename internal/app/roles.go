@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -39,6 +41,7 @@ func (a *App) startRoles(ctx context.Context, fatal chan<- error) {
 			a.observeLag("processor", r)
 			pc := a.plan.Processor
 			pc.Logger, pc.Parked, pc.OnReady = a.log, a.parked, a.processorReady
+			pc.Backlog = a.watchBacklog(rctx, a.plan.ProcessorGroup, pc.Topics.Notifications)
 			p, err := connector.NewProcessor(pc, a.src, a.writer, a.codec, a.state)
 			if err != nil {
 				return err
@@ -102,6 +105,50 @@ func (a *App) processorReady(ready bool, reason string) {
 	a.health.SetReady("processor", ready, reason)
 	if !ready && a.procHalted != nil {
 		a.haltOnce.Do(func() { close(a.procHalted) })
+	}
+}
+
+// backlogEvery is how often the processor's backlog is asked of the broker.
+const backlogEvery = 15 * time.Second
+
+// watchBacklog asks the broker, every backlogEvery until ctx ends, for the
+// time of the oldest notification group has not committed (see
+// kafka.OldestUncommitted), and returns a function that reads the last
+// answer: the processor's postident_oldest_unhandled_notification_seconds
+// then grows during a stall in which nothing is fetched at all. A failed
+// ask keeps the previous answer and logs at debug level.
+func (a *App) watchBacklog(ctx context.Context, group, topic string) func() time.Time {
+	var last atomic.Int64 // unix ns, 0 for none
+	ask := func() {
+		actx, cancel := context.WithTimeout(ctx, backlogEvery)
+		defer cancel()
+		t, err := kafka.OldestUncommitted(actx, a.kcfg, group, topic)
+		switch {
+		case err != nil:
+			a.log.Debug("processor backlog not known this time", "err", err)
+		case t.IsZero():
+			last.Store(0)
+		default:
+			last.Store(t.UnixNano())
+		}
+	}
+	go func() {
+		tick := time.NewTicker(backlogEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				ask()
+			}
+		}
+	}()
+	return func() time.Time {
+		if n := last.Load(); n != 0 {
+			return time.Unix(0, n)
+		}
+		return time.Time{}
 	}
 }
 
