@@ -53,9 +53,16 @@ func roundTrip(t *testing.T, dir string, writer, reader avro.Schema, ev any) {
 	if err != nil {
 		t.Fatalf("%s: write: %v", dir, err)
 	}
-	resolved, err := avro.NewSchemaCompatibility().Resolve(reader, writer)
-	if err != nil {
-		t.Fatalf("%s: resolve: %v", dir, err)
+	// Identical schemas need no resolution, and the codec does none
+	// (internal/avro reads with its own schema when the fingerprints
+	// match): hamba's Resolve of two identical schemas reads set optional
+	// fields back as null, which a consumer must not rely on either.
+	resolved := reader
+	if writer.Fingerprint() != reader.Fingerprint() {
+		var err error
+		if resolved, err = avro.NewSchemaCompatibility().Resolve(reader, writer); err != nil {
+			t.Fatalf("%s: resolve: %v", dir, err)
+		}
 	}
 	got := avrotest.New(ev)
 	if err := avro.Unmarshal(resolved, data, got); err != nil {
