@@ -97,14 +97,23 @@ func TestEndToEndPoison(t *testing.T) {
 				// without coalescing every case is fetched singly.
 				env["PROCESSOR_COALESCE"] = "false"
 			}
-			e := newE2E(t, envOpts{env: env})
-			col := e.collect()
+			// A list poison is served only in a list: the cases close
+			// before the connector starts, and its first reconcile run
+			// notifies them all at once, a burst the processor fetches
+			// with coalesced lists (the other kinds run while the cases
+			// close, webhook by webhook).
+			listKind := kind == sim.PoisonList || kind == sim.PoisonStatusList
+			e := newE2E(t, envOpts{env: env, noStart: listKind})
 			normal := createMixed(t, e.sim, 300, 13)
 			bad := createClosing(t, e.sim, 1)[0]
 			if err := e.sim.SetPoison(bad, kind); err != nil {
 				t.Fatal(err)
 			}
 			runAll(t, e.sim, append(append([]string(nil), normal...), bad))
+			if listKind {
+				e.start()
+			}
+			col := e.collect()
 			closed := closedOf(e.sim, normal)
 			col.waitResults(t, 90*time.Second, closed)
 			class := wantClass[kind]
@@ -121,6 +130,11 @@ func TestEndToEndPoison(t *testing.T) {
 			time.Sleep(2 * time.Second)
 			e.running()
 
+			// The poison was in play: the simulator served it (a list poison
+			// is served only if the connector asked for a list).
+			if n := e.sim.PoisonServed(kind); n == 0 {
+				t.Errorf("the simulator never served the %s poison", kind)
+			}
 			dl := e.deadLetters()
 			for id, recs := range dl {
 				if id != bad {
@@ -168,6 +182,12 @@ func TestEndToEndPoison(t *testing.T) {
 			}
 			if got := checkOneResultPerClosedCase(t, e, ids, statuses, results); got == 0 {
 				t.Error("no closed case checked")
+			}
+			// Nothing is archived at POSTIDENT that has no result on Kafka.
+			for _, id := range append(append([]string(nil), normal...), bad) {
+				if e.sim.IsArchived(id) && len(results[id]) == 0 {
+					t.Errorf("%s archived without a result", id)
+				}
 			}
 		})
 	}

@@ -67,8 +67,28 @@ const LargeAnswerBytes = 1<<20 + 512<<10
 var OversizeBytes int64 = 256<<20 + 1<<20
 
 type poisonSet struct {
-	mu sync.RWMutex
-	m  map[string]Poison
+	mu     sync.RWMutex
+	m      map[string]Poison
+	served map[Poison]int // poisoned answers and list entries served, by kind
+}
+
+// PoisonServed is how many poisoned answers (or list entries) of kind the
+// simulator has served: a test of a poison proves with it that the poison
+// was in play.
+func (s *Sim) PoisonServed(kind Poison) int {
+	s.poison.mu.RLock()
+	defer s.poison.mu.RUnlock()
+	return s.poison.served[kind]
+}
+
+// servedPoison counts one poisoned answer of kind.
+func (s *Sim) servedPoison(kind Poison) {
+	s.poison.mu.Lock()
+	defer s.poison.mu.Unlock()
+	if s.poison.served == nil {
+		s.poison.served = map[Poison]int{}
+	}
+	s.poison.served[kind]++
 }
 
 // SetPoison poisons the answers for caseID; "" cures it.
@@ -131,10 +151,13 @@ func mistype(body []byte) []byte {
 func (s *Sim) poisonListItem(caseID string, item []byte) []byte {
 	switch p := s.poisonOf(caseID); p {
 	case PoisonMistyped, PoisonList:
+		s.servedPoison(p)
 		return mistype(item)
 	case PoisonMalformed:
+		s.servedPoison(p)
 		return []byte(`{"caseId":`)
 	case PoisonOtherCase:
+		s.servedPoison(p)
 		return bytes.Replace(item, []byte(`"caseId":"`+caseID+`"`), []byte(`"caseId":"`+otherID(caseID)+`"`), 1)
 	}
 	return item
@@ -143,6 +166,7 @@ func (s *Sim) poisonListItem(caseID string, item []byte) []byte {
 // poisonStatusItem breaks a status-list entry of a PoisonStatusList case.
 func (s *Sim) poisonStatusItem(caseID string, item []byte) []byte {
 	if s.poisonOf(caseID) == PoisonStatusList {
+		s.servedPoison(PoisonStatusList)
 		return mistype(item)
 	}
 	return item
@@ -159,7 +183,13 @@ func otherID(caseID string) string {
 // writePoisoned answers a single-case data GET of a poisoned case; false
 // when the case is not poisoned for single answers.
 func (h *apiHandler) writePoisoned(w http.ResponseWriter, pub *rsa.PublicKey, caseID string, body []byte) (bool, error) {
-	switch h.s.poisonOf(caseID) {
+	p := h.s.poisonOf(caseID)
+	switch p {
+	case "", PoisonList, PoisonStatusList:
+		return false, nil
+	}
+	h.s.servedPoison(p)
+	switch p {
 	case PoisonMistyped:
 		return true, h.write(w, pub, mistype(body))
 	case PoisonMalformed:
