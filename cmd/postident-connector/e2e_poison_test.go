@@ -100,16 +100,23 @@ func TestEndToEndPoison(t *testing.T) {
 			// A list poison is served only in a list: the cases close
 			// before the connector starts, and its first reconcile run
 			// notifies them all at once, a burst the processor fetches
-			// with coalesced lists (the other kinds run while the cases
-			// close, webhook by webhook).
+			// with coalesced lists. No webhooks: a late one would have the
+			// case fetched alone first. (The other kinds run while the
+			// cases close, webhook by webhook.)
 			listKind := kind == sim.PoisonList || kind == sim.PoisonStatusList
-			e := newE2E(t, envOpts{env: env, noStart: listKind})
+			e := newE2E(t, envOpts{env: env, noStart: listKind, noWebhook: listKind})
 			normal := createMixed(t, e.sim, 300, 13)
-			bad := createClosing(t, e.sim, 1)[0]
+			// The poisoned case closes with seven others, within
+			// milliseconds (seconds of simulated time): a cluster large
+			// enough for a coalesced list whatever the batch it falls in.
+			closing := createClosing(t, e.sim, 8)
+			bad := closing[3]
 			if err := e.sim.SetPoison(bad, kind); err != nil {
 				t.Fatal(err)
 			}
-			runAll(t, e.sim, append(append([]string(nil), normal...), bad))
+			runAll(t, e.sim, append(append([]string(nil), normal...), closing...))
+			normal = append(normal, closing[:3]...)
+			normal = append(normal, closing[4:]...)
 			if listKind {
 				e.start()
 			}
