@@ -26,6 +26,7 @@ import (
 type parkEnv struct {
 	*coEnv
 	down     atomic.Pointer[string] // a caseId answered with 503, or "*" for every request
+	refuse   atomic.Pointer[string] // a caseId answered with 400
 	password string
 }
 
@@ -34,6 +35,12 @@ func newParkEnv(t *testing.T, password string) *parkEnv {
 	e := &parkEnv{coEnv: newCoEnv(t, sim.Config{}), password: password}
 	api := e.calls.wrap(e.sim.Handler()) // counted, like the coalescing tests' server
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := e.refuse.Load(); d != nil && strings.Contains(r.URL.Path, "/cases/"+*d) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"status":400,"error":"Bad Request","message":"refused"}`))
+			return
+		}
 		if d := e.down.Load(); d != nil && (*d == "*" || strings.Contains(r.URL.Path, "/cases/"+*d)) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -463,5 +470,27 @@ func TestProcessorParkRetryAfter(t *testing.T) {
 	}
 	if n := notify(time.Hour + time.Minute); n != 1 || pub.Keys(e.topics.Result)[broken] != 1 {
 		t.Errorf("after ParkRetryInterval: %d GETs, result %d; want the unreadable case fetched", n, pub.Keys(e.topics.Result)[broken])
+	}
+}
+
+// TestProcessorRejectedCaseParked: POSTIDENT answers 400 to one case's GET
+// while the others of the batch go through: the x-scr-keyhash and the
+// credentials are right, so the case is parked as rejected (with the
+// status) and the batch goes on; nothing stops for an operator.
+func TestProcessorRejectedCaseParked(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(6, 100)
+	bad := ids[3]
+	e.refuse.Store(&bad)
+	pub := &memory.Publisher{}
+	if err := e.processor(pub, nil).HandleBatch(e.ctx, e.webhooksNow(ids)); err != nil {
+		t.Fatalf("one refused case among good ones: %v", err)
+	}
+	if res := pub.Keys(e.topics.Result); len(res) != len(ids)-1 || res[bad] != 0 {
+		t.Errorf("results for %d cases (refused: %d), want %d and 0", len(res), res[bad], len(ids)-1)
+	}
+	dl := e.deadLetters(pub)[bad]
+	if len(dl) != 1 || dl[0].ErrorClass != connector.ClassRejected || dl[0].HTTPStatus == nil || *dl[0].HTTPStatus != 400 {
+		t.Fatalf("dead letters %+v", dl)
 	}
 }

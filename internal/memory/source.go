@@ -29,10 +29,10 @@ var (
 	ErrGone = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 404,
 		Err: fmt.Errorf("%w: memory: injected 404", connector.ErrCaseGone)}
 	// ErrUnreadable is an answer that arrived but does not decode.
-	ErrUnreadable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 200, EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
+	ErrUnreadable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
 		Err: fmt.Errorf("%w: memory: injected malformed JSON", connector.ErrCaseUnreadable)}
 	// ErrUndecryptable is an answer that does not decrypt with the key.
-	ErrUndecryptable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", StatusCode: 200, EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
+	ErrUndecryptable = &connector.CaseError{Endpoint: "GET /cases/{caseId}", EncryptedAnswer: []byte("eyJhbGciOiJSU0EtT0FFUC0yNTYifQ.a.b.c.d"),
 		Err: fmt.Errorf("%w: memory: injected decryption failure", connector.ErrUndecryptable)}
 	// ErrUnauthorized is a 401: the credentials are refused.
 	ErrUnauthorized = fmt.Errorf("%w: memory: injected 401", connector.ErrUnauthorized)
