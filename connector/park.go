@@ -252,17 +252,16 @@ func operatorHint(err error) string {
 }
 
 // oldestUnhandledAge is how old the oldest notification not handled yet
-// is: the batch in hand's oldest, or the oldest the group has not
-// committed (Backlog), whichever is older; 0 when there is none.
+// is: the batch in hand's oldest, or the oldest the group had not
+// committed at the broker's last answer (Backlog), whichever is older; 0
+// when there is none.
 func (p *Processor) oldestUnhandledAge() time.Duration {
 	var age time.Duration
 	if t := p.oldest.Load(); t != 0 {
 		age = time.Since(time.Unix(0, t))
 	}
 	if p.cfg.Backlog != nil {
-		if t := p.cfg.Backlog(); !t.IsZero() {
-			age = max(age, time.Since(t))
-		}
+		age = max(age, p.cfg.Backlog())
 	}
 	return max(age, 0)
 }

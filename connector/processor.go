@@ -68,11 +68,12 @@ type ProcessorConfig struct {
 	Parked *Parked
 	// Version is the connector version written into dead-letter records.
 	Version string
-	// Backlog, when set, returns the time of the oldest notification the
-	// processor's group has not committed, as the broker tells it (zero
-	// when none or not known): the oldest-unhandled gauge then sees
-	// notifications no replica has fetched, not only the batch in hand.
-	Backlog func() time.Time
+	// Backlog, when set, returns how old the oldest notification the
+	// processor's group had not committed was when the broker was last
+	// asked (0 when none or not known): the oldest-unhandled gauge then
+	// sees notifications no replica has fetched, not only the batch in
+	// hand.
+	Backlog func() time.Duration
 	// OnReady, when set, is told when the processor stops for an operator
 	// (false, with the reason) and when it runs (true).
 	OnReady func(ready bool, reason string)

@@ -113,23 +113,27 @@ const backlogEvery = 15 * time.Second
 
 // watchBacklog asks the broker, every backlogEvery until ctx ends, for the
 // time of the oldest notification group has not committed (see
-// kafka.OldestUncommitted), and returns a function that reads the last
-// answer: the processor's postident_oldest_unhandled_notification_seconds
-// then grows during a stall in which nothing is fetched at all. A failed
-// ask keeps the previous answer and logs at debug level.
-func (a *App) watchBacklog(ctx context.Context, group, topic string) func() time.Time {
-	var last atomic.Int64 // unix ns, 0 for none
+// kafka.OldestUncommitted), and returns a function that reads how old that
+// notification was when the broker was last asked: the processor's
+// postident_oldest_unhandled_notification_seconds then grows during a
+// stall in which nothing is fetched at all. The age is taken at the ask,
+// not aged on between asks: a notification committed a moment after an
+// ask must not look like one waiting for 15 seconds. A failed ask keeps
+// the previous answer and logs at debug level.
+func (a *App) watchBacklog(ctx context.Context, group, topic string) func() time.Duration {
+	var age atomic.Int64 // ns
 	ask := func() {
 		actx, cancel := context.WithTimeout(ctx, backlogEvery)
 		defer cancel()
+		asked := time.Now()
 		t, err := kafka.OldestUncommitted(actx, a.kcfg, group, topic)
 		switch {
 		case err != nil:
 			a.log.Debug("processor backlog not known this time", "err", err)
 		case t.IsZero():
-			last.Store(0)
+			age.Store(0)
 		default:
-			last.Store(t.UnixNano())
+			age.Store(int64(max(asked.Sub(t), 0)))
 		}
 	}
 	go func() {
@@ -144,12 +148,7 @@ func (a *App) watchBacklog(ctx context.Context, group, topic string) func() time
 			}
 		}
 	}()
-	return func() time.Time {
-		if n := last.Load(); n != 0 {
-			return time.Unix(0, n)
-		}
-		return time.Time{}
-	}
+	return func() time.Duration { return time.Duration(age.Load()) }
 }
 
 // observeLag exports the reader's consumer lag as postident_consumer_lag.
