@@ -421,11 +421,14 @@ func (w *jsonWalk) object(s *jsonSchema, v reflect.Value) {
 		if fi := s.field(key, w.escaped, next); fi >= 0 {
 			next = fi + 1
 			f := &s.fields[fi]
-			if w.mode == walkCheck {
+			switch {
+			case w.mode == walkCheck:
 				w.path = append(w.path, memberName(key))
 				w.value(f.schema, v)
 				w.path = w.path[:len(w.path)-1]
-			} else {
+			case !f.schema.keeps:
+				w.skip() // most members: a scalar, no reflection needed
+			default:
 				w.value(f.schema, v.Field(f.index))
 			}
 			continue
