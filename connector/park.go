@@ -133,6 +133,9 @@ func (p *Processor) park(ctx context.Context, ws []*caseWork) error {
 	}
 	for i, w := range ws {
 		p.parked.put(w.caseID, entries[i])
+		if entries[i].class == ClassTransient {
+			p.redrive.schedule(w.caseID, now.Add(entries[i].retryAfter(p.cfg.ParkRetryInterval)))
+		}
 		p.parkedN.Add(ctx, 1, p.parkAttrs[entries[i].class])
 		// The error text names fields and positions, never values.
 		p.cfg.Logger.WarnContext(ctx, "case parked on the dead-letter topic; the other cases go on", "case_id", w.caseID,

@@ -494,3 +494,71 @@ func TestProcessorRejectedCaseParked(t *testing.T) {
 		t.Fatalf("dead letters %+v", dl)
 	}
 }
+
+// TestProcessorRedrivesTransientCase: the processor that parked a case as
+// transient asks for it again itself once its backoff has passed (a retry
+// notification on the notifications topic), without waiting for the
+// reconciler's next snapshot (every RECONCILE_INTERVAL, 5 minutes by
+// default); here there is no reconciler at all. Failed before: the case
+// stayed parked until some notification came.
+func TestProcessorRedrivesTransientCase(t *testing.T) {
+	e := newParkEnv(t, coPass)
+	ids, _ := e.closed(5, 100)
+	flaky := ids[2]
+	e.down.Store(&flaky)
+	var offset atomic.Int64
+	pub := &memory.Publisher{}
+	sub := pub.Subscribe("processor", e.topics.Notifications)
+	p, err := connector.NewProcessor(connector.ProcessorConfig{ClientID: coClient, Topics: e.topics, RetryBudget: 200 * time.Millisecond,
+		RedriveEvery: 20 * time.Millisecond, ParkRetryInterval: time.Hour, Version: "test",
+		Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }},
+		e.src, pub, e.codec, connector.NewState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, sub) }()
+	if err := pub.Publish(ctx, e.webhooksNow(ids)...); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s: not reached", what)
+			case err := <-done:
+				t.Fatalf("%s: the processor stopped: %v", what, err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	waitFor("the flaky case parked, the others' results", func() bool {
+		return len(e.deadLetters(pub)[flaky]) == 1 && len(pub.Keys(e.topics.Result)) == len(ids)-1
+	})
+	retries := func() (n int) {
+		for _, m := range pub.Records(e.topics.Notifications) {
+			if string(m.Header(connector.HeaderRetry)) == "true" {
+				n++
+			}
+		}
+		return n
+	}
+	e.down.Store(nil) // POSTIDENT serves it again
+	time.Sleep(200 * time.Millisecond)
+	if n := retries(); n != 0 {
+		t.Fatalf("%d retry notifications before the backoff passed", n)
+	}
+	offset.Store(int64(connector.TransientRetryMin + time.Second))
+	waitFor("the flaky case's result after the re-drive", func() bool { return pub.Keys(e.topics.Result)[flaky] == 1 })
+	if n := retries(); n != 1 {
+		t.Errorf("%d retry notifications, want 1", n)
+	}
+	if recs := e.deadLetters(pub)[flaky]; len(recs) != 2 || recs[1] != nil {
+		t.Errorf("dead-letter entry not tombstoned: %v", recs)
+	}
+	cancel()
+	<-done
+}

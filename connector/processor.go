@@ -68,6 +68,10 @@ type ProcessorConfig struct {
 	Parked *Parked
 	// Version is the connector version written into dead-letter records.
 	Version string
+	// RedriveEvery is how often the processor looks for the transient cases
+	// it parked that are due for another fetch, and asks for them with a
+	// retry notification (redrive.go). Default DefaultRedriveEvery.
+	RedriveEvery time.Duration
 	// Backlog, when set, returns how old the oldest notification the
 	// processor's group had not committed was when the broker was last
 	// asked (0 when none or not known): the oldest-unhandled gauge then
@@ -105,6 +109,9 @@ func (c *ProcessorConfig) defaults() {
 	}
 	if c.RetryBudget <= 0 {
 		c.RetryBudget = DefaultRetryBudget
+	}
+	if c.RedriveEvery <= 0 {
+		c.RedriveEvery = DefaultRedriveEvery
 	}
 	if c.ParkRetryInterval <= 0 {
 		c.ParkRetryInterval = time.Hour
@@ -167,6 +174,9 @@ type Processor struct {
 	// oldest is the Kafka time (unix ns) of the oldest notification of the
 	// batch in hand, 0 when none is.
 	oldest atomic.Int64
+	// redrive is when the transient cases this processor parked are due
+	// for another fetch (redrive.go).
+	redrive redriveSet
 
 	// Attribute sets built once: attribute.NewSet on every Add was 5% of
 	// the processor's CPU.
@@ -269,6 +279,8 @@ func (p *Processor) Run(ctx context.Context, sub Subscriber) error {
 	}()
 	stopExpiry := p.startExpiry(ctx, sub) // expire.go
 	defer stopExpiry()
+	stopRedrive := p.startRedrive(ctx) // redrive.go
+	defer stopRedrive()
 	defer func() {
 		close(commits)
 		<-committed
