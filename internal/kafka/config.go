@@ -203,11 +203,22 @@ func (c Config) dialer() (*kafkago.Dialer, error) {
 
 // errorLogger adapts Config.Logger to kafka-go's Logger, or returns nil.
 func (c Config) errorLogger(component string) kafkago.Logger {
+	return c.levelLogger(component, slog.LevelWarn)
+}
+
+// infoLogger is errorLogger for routine lines (a group's new assignment):
+// they are not for an operator's attention, so a warn-level log (the
+// default of `dev`) leaves them out.
+func (c Config) infoLogger(component string) kafkago.Logger {
+	return c.levelLogger(component, slog.LevelInfo)
+}
+
+func (c Config) levelLogger(component string, level slog.Level) kafkago.Logger {
 	if c.Logger == nil {
 		return nil
 	}
 	l := c.Logger.With("component", component)
 	return kafkago.LoggerFunc(func(format string, args ...any) {
-		l.LogAttrs(context.Background(), slog.LevelWarn, fmt.Sprintf(format, args...))
+		l.LogAttrs(context.Background(), level, fmt.Sprintf(format, args...))
 	})
 }

@@ -99,6 +99,8 @@ type GroupSubscriber struct {
 	cg  *kafkago.ConsumerGroup
 	fol *follower
 	log kafkago.Logger
+	// info is for routine lines (an assignment), log for what needs a look.
+	info kafkago.Logger
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -152,7 +154,7 @@ func NewGroupSubscriber(cfg GroupConfig) (*GroupSubscriber, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &GroupSubscriber{cfg: cfg, log: kc.errorLogger("kafka-group"), records: make(chan fetched),
+	s := &GroupSubscriber{cfg: cfg, log: kc.errorLogger("kafka-group"), info: kc.infoLogger("kafka-group"), records: make(chan fetched),
 		ready: make(chan struct{}), changed: make(chan struct{}), lag: map[int]int64{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.fol = newFollower(kc, d, cfg.StateTopic, cfg.Apply, s.ownWrite)
@@ -297,8 +299,8 @@ func (s *GroupSubscriber) generation(gctx context.Context, gen *kafkago.Generati
 		}
 	}
 	s.mu.Unlock()
-	if s.log != nil {
-		s.log.Printf("group %s: generation %d, %d partitions of %s assigned, state complete", s.cfg.GroupID, gen.ID, len(assigned), s.cfg.Topic)
+	if s.info != nil {
+		s.info.Printf("group %s: generation %d, %d partitions of %s assigned, state complete", s.cfg.GroupID, gen.ID, len(assigned), s.cfg.Topic)
 	}
 
 	var readers sync.WaitGroup
