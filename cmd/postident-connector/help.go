@@ -43,7 +43,9 @@ Re-lists a created-date range and re-emits its events with the same ids.
 `,
 	"forget": `Usage: postident-connector forget CASEID... | --file FILE
 
-Erases cases: tombstones on the result and state topics.
+Erases cases: tombstones the result and any dead-letter record, and writes
+a forget marker (caseId and time only) on the state topic, so that the
+processor, the reconciler and backfill never write the cases again.
 `,
 	"schemas": `Usage: postident-connector schemas [register]
 

@@ -27,7 +27,7 @@ Commands:
   case get CASEID     print the decrypted case as JSON (--full: all identifications, --status: status only)
   check               verify configuration, Kafka, POSTIDENT credentials and the key
   backfill            re-list a created-date range and re-emit its events with the same ids
-  forget CASEID...    erase cases: tombstones on the result and state topics (--file F reads ids from F)
+  forget CASEID...    erase cases: result and dead-letter tombstones, a forget marker on the state topic (--file F)
   dead-letter list    the parked cases (answers POSTIDENT sent that could not be used): caseId, class, since, attempts
   dead-letter retry CASEID... | --all
                       fetch parked cases again (after a fix or an upgrade); success emits the normal events
