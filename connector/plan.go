@@ -23,23 +23,24 @@ func planFetch(prev memo, tracked, partnerMode bool, notes []*Notification) bool
 	if prev.caseStatus == codeOf(memoCaseStatus, CaseClosed) && (prev.result() || partnerMode) {
 		return false
 	}
-	// A reconcile snapshot equal to what was emitted needs no fetch.
-	if allSnapshots(notes) {
-		k := keyOfSnapshot(notes[len(notes)-1].Snapshot)
-		if prev.fp == fingerprint(k) && (k.CaseStatus != CaseClosed || prev.result() || partnerMode) {
-			return false
-		}
-	}
-	return true
-}
-
-func allSnapshots(notes []*Notification) bool {
+	// Reconcile snapshots equal to what was emitted need no fetch. Every
+	// one of them must be: snapshots of overlapping reconcile runs (a
+	// lease handed over mid-run, an on-demand run beside the periodic one)
+	// can reach the topic out of order, so the last one of a batch may be
+	// older than one before it. Deciding by the last alone lost the newer
+	// state when the older one equalled what was emitted, and for a state
+	// POSTIDENT sends no webhook for (most incomplete states) nothing
+	// brought it again.
 	for _, n := range notes {
 		if n.Snapshot == nil {
-			return false
+			return true // a webhook or a retry: only a fetch tells
+		}
+		k := keyOfSnapshot(n.Snapshot)
+		if prev.fp != fingerprint(k) || (k.CaseStatus == CaseClosed && !prev.result() && !partnerMode) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // casePlan is what to emit for one fetched case given what was emitted for

@@ -355,3 +355,44 @@ func TestProcessorUnitCoalescing(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessorUnitSnapshotsOutOfOrder: two reconcile runs overlapped (a
+// lease handed over mid-run, an on-demand run beside the periodic one) and
+// their snapshots of one case reached the topic out of order: the newer
+// state first, then the state already emitted. Before, the last snapshot
+// alone decided: equal to what was emitted, no fetch, and the newer state
+// was lost (no webhook brings states like most incomplete ones again).
+func TestProcessorUnitSnapshotsOutOfOrder(t *testing.T) {
+	e := newUnitEnv(t)
+	src := &memory.Source{}
+	pub := &memory.Publisher{}
+	p := e.processor(connector.ProcessorConfig{}, src, pub)
+	const id = "ORDER0000001"
+	created := e.now.Add(-time.Hour)
+	older := e.newCase(id, connector.CaseInProgress, created, e.now.Add(-30*time.Minute))
+	older.Primary().IdentificationStatus.Status = connector.StatusReviewPending
+	older.Primary().IdentificationStatus.Modified = connector.NewTime(e.now.Add(-30 * time.Minute))
+	src.Put(older)
+	if err := p.HandleBatch(e.ctx, e.webhooks(id)); err != nil {
+		t.Fatalf("HandleBatch: %v", err)
+	}
+	if n := pub.Keys(e.topics.Status)[id]; n != 1 {
+		t.Fatalf("%d status events for the first state, want 1", n)
+	}
+	newer := e.newCase(id, connector.CaseClosed, created, e.now)
+	src.Put(newer)
+	snapshot := func(c *connector.CaseResult) connector.Message {
+		v, err := e.codec.Encode(e.ctx, e.topics.Notifications, &connector.Notification{CaseID: id,
+			Origin: string(connector.OriginReconcile), ReceivedAt: e.now, Snapshot: connector.SnapshotOf(c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return connector.Message{Topic: e.topics.Notifications, Key: []byte(id), Value: v}
+	}
+	if err := p.HandleBatch(e.ctx, []connector.Message{snapshot(newer), snapshot(older)}); err != nil {
+		t.Fatalf("HandleBatch: %v", err)
+	}
+	if s, r := pub.Keys(e.topics.Status)[id], pub.Keys(e.topics.Result)[id]; s != 2 || r != 1 {
+		t.Errorf("after snapshots out of order: %d status events (want 2), %d results (want 1)", s, r)
+	}
+}
