@@ -179,8 +179,10 @@ func (s *Parked) remove(caseID string) bool {
 
 // parkedSkip reports whether the notifications of w leave a parked case
 // alone: they do unless one asks for a retry (HeaderRetry), a reconcile
-// snapshot shows another identification `modified` than the one the case
+// snapshot shows a later identification `modified` than the one the case
 // was parked with, or the park interval has passed since its last failure.
+// Later, not other: a snapshot of an overlapping reconcile run can arrive
+// after a newer one, and its older version is no change.
 func (p *Processor) parkedSkip(w *caseWork) bool {
 	e, ok := p.parked.get(w.caseID)
 	if !ok {
@@ -193,7 +195,7 @@ func (p *Processor) parkedSkip(w *caseWork) bool {
 	}
 	if e.modified != 0 {
 		for _, n := range w.notes {
-			if n.Snapshot != nil && n.Snapshot.Modified != nil && n.Snapshot.Modified.UnixMilli() != e.modified {
+			if n.Snapshot != nil && n.Snapshot.Modified != nil && n.Snapshot.Modified.UnixMilli() > e.modified {
 				return false
 			}
 		}

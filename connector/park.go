@@ -217,16 +217,18 @@ func (p *Processor) decodeStored(ctx context.Context, w *caseWork, c *CaseResult
 	return c, err
 }
 
-// lastModified is the identification `modified` the case's notifications
-// carried (reconcile snapshots), or nil.
+// lastModified is the latest identification `modified` the case's
+// notifications carried (reconcile snapshots), or nil. The latest, not the
+// last: snapshots of overlapping reconcile runs can arrive out of order.
 func lastModified(w *caseWork) *time.Time {
-	for i := len(w.notes) - 1; i >= 0; i-- {
-		if s := w.notes[i].Snapshot; s != nil && s.Modified != nil {
+	var last *time.Time
+	for _, n := range w.notes {
+		if s := n.Snapshot; s != nil && s.Modified != nil && (last == nil || s.Modified.After(*last)) {
 			t := *s.Modified
-			return &t
+			last = &t
 		}
 	}
-	return nil
+	return last
 }
 
 // halt stops the processor for an operator: not ready, with the reason, and

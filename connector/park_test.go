@@ -360,6 +360,12 @@ func TestProcessorParkedUntilModifiedChanges(t *testing.T) {
 	if g := gets(snapshot(m1.Add(time.Minute))); g != 1 {
 		t.Errorf("changed version: %d GETs, want 1", g)
 	}
+	// A snapshot of an overlapping reconcile run, arriving after the newer
+	// one: its older version is no change. Before, any other `modified`
+	// counted, and the case was fetched and parked again, a third record.
+	if g := gets(snapshot(m1)); g != 0 {
+		t.Errorf("an older version after the newer one: %d GETs, want 0", g)
+	}
 	if recs := e.deadLetters(pub)[bad]; len(recs) != 2 || recs[1].CaseModified == nil || !recs[1].CaseModified.Equal(m1.Add(time.Minute)) {
 		t.Errorf("dead-letter records %v: want a second one for the new version", recs)
 	}
